@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Options;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Tools;
+using Microsoft.Extensions.Logging;
+
+namespace BackupPlugins.Core.Sessions;
+
+/// <summary>
+/// One Bareos job on this host: its options, its phase, its driver and the ledger of what it changed.
+/// Calls arrive one at a time from the shim's job thread; <see cref="CancelAsync"/> may arrive from another.
+/// Cleanup (the ledger, undone in reverse) runs exactly once: at the end of the job, on cancel, when the shim
+/// disconnects or goes idle too long, or when a phase fails.
+/// </summary>
+public sealed class Session
+{
+    private readonly SourceCatalog _catalog;
+    private readonly IToolRunner _tools;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly SemaphoreSlim _cleanupOnce = new(1, 1);
+    private IEnumerator<BackupItem>? _cursor;
+    private ISourceDriver? _driver;
+    private IRestoreDriver? _restore;
+    private readonly Dictionary<string, RestoreItem> _openRestores = [];
+    private readonly Dictionary<string, BackupItem> _errors = [];
+    private long _files;
+    private long _bytes;
+
+    public Session(string id, string connection, JobFacts job, SourceCatalog catalog, IToolRunner tools, ILogger logger)
+    {
+        Id = id;
+        Connection = connection;
+        Job = job;
+        _catalog = catalog;
+        _tools = tools;
+        _logger = logger;
+        Ledger = new CleanupLedger(logger);
+        Context = new JobContext(id, job, Ledger, tools, Messages, logger, _cancel.Token);
+    }
+
+    public string Id { get; }
+    public string Connection { get; }
+    public JobFacts Job { get; private set; }
+    public PluginDefinition Options { get; } = new();
+    public SessionPhase Phase { get; private set; } = SessionPhase.Loaded;
+    public CleanupLedger Ledger { get; }
+    public JobMessageQueue Messages { get; } = new();
+    public JobContext Context { get; private set; }
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset LastCall { get; private set; } = DateTimeOffset.UtcNow;
+    public long Files => Interlocked.Read(ref _files);
+    public long Bytes => Interlocked.Read(ref _bytes);
+    public string? Source => Options["source"];
+    public CancellationToken Cancellation => _cancel.Token;
+    public ISourceDriver? Driver => _driver;
+
+    public void Touch() => LastCall = DateTimeOffset.UtcNow;
+
+    public void AddBytes(long n) => Interlocked.Add(ref _bytes, n);
+
+    public void UpdateJob(JobFacts job)
+    {
+        Job = job;
+        Context = Context with { Job = job };
+    }
+
+    public void MergeOptions(string definition)
+    {
+        Options.Merge(definition);
+        foreach (var warning in Options.Warnings)
+        {
+            Messages.Warning(warning);
+        }
+    }
+
+    /// <summary>StartBackupJob: validate options, prepare, snapshot, and open the entry cursor.</summary>
+    public async Task StartBackupAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cancel.Token);
+        await RunPhaseAsync(async () =>
+        {
+            var factory = _catalog.Get(Options["source"]);
+            _driver = factory.Create(Options, Context);
+            await _driver.PrepareAsync(linked.Token);
+            Phase = SessionPhase.Prepared;
+            await _driver.SnapshotAsync(linked.Token);
+            Phase = SessionPhase.Snapshot;
+            _cursor = _driver.Enumerate(_cancel.Token).GetEnumerator();
+            Phase = SessionPhase.Streaming;
+        });
+    }
+
+    /// <summary>The next entries for start_backup_file; <c>more</c> is false once the source is exhausted.</summary>
+    public async Task<(IReadOnlyList<BackupItem> Items, bool More)> NextAsync(int max, byte[] flags)
+    {
+        if (_cursor is null || Phase != SessionPhase.Streaming)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "session.phase",
+                $"no backup is running in session {Id} (phase {Phase}); the StartBackupJob event must come first");
+        }
+        Context.FilesetFlags = flags;
+        var items = new List<BackupItem>(max);
+        var more = true;
+        await RunPhaseAsync(() =>
+        {
+            while (items.Count < max)
+            {
+                if (!_cursor.MoveNext())
+                {
+                    more = false;
+                    break;
+                }
+                var item = _cursor.Current;
+                if (item.Error is not null)
+                {
+                    _errors[Convert.ToBase64String(item.Name)] = item;
+                }
+                items.Add(item);
+                Interlocked.Increment(ref _files);
+            }
+            return Task.CompletedTask;
+        });
+        return (items, more);
+    }
+
+    public bool KeepUnseen(byte[] name) =>
+        _errors.ContainsKey(Convert.ToBase64String(name)) || (_driver?.KeepUnseen(name) ?? false);
+
+    /// <summary>create_file: on the first call, builds the restore driver from the recorded command and this job's options.</summary>
+    public async Task<CreateResult> CreateFileAsync(string recordedCommand, RestoreItem item, CancellationToken cancellationToken)
+    {
+        if (_restore is null)
+        {
+            await RunPhaseAsync(async () =>
+            {
+                // Options given for the restore (pluginoptions) were merged first and win over the recorded ones.
+                Options.Merge(PluginDefinition.StripCommand(recordedCommand));
+                var factory = _catalog.Get(Options["source"]);
+                var driver = factory.Create(Options, Context);
+                _restore = driver as IRestoreDriver ?? throw new BackupPluginException(ErrorKind.BadInput,
+                    "restore.unsupported", $"source={factory.Name} cannot restore files");
+                await _restore.BeginRestoreAsync(cancellationToken);
+                Phase = SessionPhase.Restoring;
+            });
+        }
+        var result = _restore!.Create(item);
+        _openRestores[Convert.ToBase64String(item.Target)] = item;
+        Interlocked.Increment(ref _files);
+        return result;
+    }
+
+    public void EndRestoreFile(byte[] target, RestoreMetadata metadata)
+    {
+        var key = Convert.ToBase64String(target);
+        if (_restore is null || !_openRestores.Remove(key, out var item))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "session.phase",
+                $"end_restore_file for {Posix.PosixPath.Display(target)} without create_file");
+        }
+        _restore.Finish(item, metadata);
+    }
+
+    /// <summary>End of the job (EndBackupJob, EndRestoreJob, JobEnd): finishes a restore, then undoes the ledger.</summary>
+    public async Task EndAsync(string reason)
+    {
+        if (_restore is not null && Phase == SessionPhase.Restoring)
+        {
+            try
+            {
+                await _restore.EndRestoreAsync(CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is BackupPluginException or IOException)
+            {
+                Messages.Add(JobSeverity.Error, ex.Message);
+            }
+        }
+        await CleanupAsync(reason, failed: false);
+    }
+
+    /// <summary>Cancel (from another thread): stops running work and commands, then cleans up.</summary>
+    public async Task CancelAsync(string reason)
+    {
+        await _cancel.CancelAsync();
+        await CleanupAsync(reason, failed: true);
+    }
+
+    private async Task RunPhaseAsync(Func<Task> phase)
+    {
+        try
+        {
+            await phase();
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning("Session {Session} failed in phase {Phase}: {Error}", Id, Phase, ex.Message);
+            await CleanupAsync($"phase {Phase} failed", failed: true);
+            throw;
+        }
+    }
+
+    private async Task CleanupAsync(string reason, bool failed)
+    {
+        await _cleanupOnce.WaitAsync();
+        try
+        {
+            if (Phase is SessionPhase.Ended or SessionPhase.Failed)
+            {
+                return;
+            }
+            Phase = SessionPhase.Cleaning;
+            _cursor?.Dispose();
+            var failures = await Ledger.UndoAllAsync(CancellationToken.None);
+            foreach (var failure in failures)
+            {
+                Messages.Add(JobSeverity.Error, failure);
+            }
+            Phase = failed || failures.Count > 0 ? SessionPhase.Failed : SessionPhase.Ended;
+            _logger.LogInformation("Session {Session} (job {JobId}) ended: {Reason}", Id, Job.JobId, reason);
+        }
+        finally
+        {
+            _cleanupOnce.Release();
+        }
+    }
+}

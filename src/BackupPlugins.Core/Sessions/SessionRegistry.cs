@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Collections.Concurrent;
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Tools;
+using Microsoft.Extensions.Logging;
+
+namespace BackupPlugins.Core.Sessions;
+
+/// <summary>
+/// All open sessions. Ends them on job end, on cancel, when the shim's connection closes, and when idle
+/// longer than <see cref="IdleTimeout"/>; ended sessions are forgotten after a short while.
+/// </summary>
+public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, ILoggerFactory loggers, TimeProvider clock)
+{
+    private readonly ConcurrentDictionary<string, Session> _sessions = new();
+    private readonly ILogger _logger = loggers.CreateLogger<SessionRegistry>();
+
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(12);
+
+    public IReadOnlyList<Session> All => _sessions.Values.OrderBy(s => s.Started).ToList();
+
+    public Session Open(string connection, JobFacts job)
+    {
+        var id = $"j{job.JobId}-{Guid.NewGuid():N}"[..20];
+        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"));
+        _sessions[id] = session;
+        _logger.LogInformation("Session {Session} opened for job {JobId} ({JobName})", id, job.JobId, job.JobName);
+        return session;
+    }
+
+    public Session Get(string id)
+    {
+        if (_sessions.TryGetValue(id, out var session))
+        {
+            session.Touch();
+            return session;
+        }
+        throw new BackupPluginException(ErrorKind.NotFound, "session.unknown",
+            $"session \"{id}\" is not open on this host (the host restarted, or the job timed out)");
+    }
+
+    public async Task EndAsync(Session session, string reason)
+    {
+        await session.EndAsync(reason);
+        _sessions.TryRemove(session.Id, out _);
+    }
+
+    /// <summary>The shim's connection closed: every session on it that has not ended is cancelled and cleaned up.</summary>
+    public async Task ConnectionClosedAsync(string connection)
+    {
+        foreach (var session in _sessions.Values.Where(s => s.Connection == connection).ToList())
+        {
+            _logger.LogWarning("Shim connection {Connection} closed with session {Session} open; cleaning up", connection, session.Id);
+            await session.CancelAsync("shim disconnected");
+            _sessions.TryRemove(session.Id, out _);
+        }
+    }
+
+    /// <summary>Ends sessions idle longer than <see cref="IdleTimeout"/>.</summary>
+    public async Task ExpireIdleAsync()
+    {
+        var now = clock.GetUtcNow();
+        foreach (var session in _sessions.Values.Where(s => now - s.LastCall > IdleTimeout).ToList())
+        {
+            _logger.LogWarning("Session {Session} idle since {LastCall}; cleaning up", session.Id, session.LastCall);
+            await session.CancelAsync("idle timeout");
+            _sessions.TryRemove(session.Id, out _);
+        }
+    }
+
+    /// <summary>Host shutdown: cleans up every session.</summary>
+    public async Task CloseAllAsync()
+    {
+        foreach (var session in _sessions.Values.ToList())
+        {
+            await session.CancelAsync("host stopping");
+            _sessions.TryRemove(session.Id, out _);
+        }
+    }
+}

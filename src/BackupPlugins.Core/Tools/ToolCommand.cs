@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+namespace BackupPlugins.Core.Tools;
+
+/// <summary>
+/// One external command: an argv array (never a shell string), a timeout and the session it belongs to.
+/// Secrets never go on argv: pass them in <see cref="Environment"/> or <see cref="StandardInput"/>.
+/// </summary>
+public sealed record ToolCommand(IReadOnlyList<string> Argv)
+{
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>How long a cancelled command gets after SIGTERM before it is killed.</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    public string? StandardInput { get; init; }
+    public string? Session { get; init; }
+    /// <summary>Exit codes that count as success (default: 0).</summary>
+    public IReadOnlyList<int> SuccessCodes { get; init; } = [0];
+
+    public override string ToString() => string.Join(' ', Argv.Select(Quote));
+
+    private static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
+}
+
+public sealed record ToolResult(int ExitCode, string StandardOutput, string StandardErrorTail, TimeSpan Duration);
+
+/// <summary>A command that exited with a code it should not have, timed out, or could not start.</summary>
+public sealed class ToolFailedException(ToolCommand command, string reason, ToolResult? result)
+    : Exception(Format(command, reason, result))
+{
+    public ToolCommand Command { get; } = command;
+    public ToolResult? Result { get; } = result;
+
+    private static string Format(ToolCommand command, string reason, ToolResult? result)
+    {
+        var tail = result?.StandardErrorTail.Trim();
+        return string.IsNullOrEmpty(tail) ? $"{command}: {reason}" : $"{command}: {reason}: {tail}";
+    }
+}
+
+/// <summary>A command running right now, for the status call.</summary>
+public sealed record RunningCommand(IReadOnlyList<string> Argv, DateTimeOffset Started, string? Session, int ProcessId);
+
+/// <summary>The one way to run external commands.</summary>
+public interface IToolRunner
+{
+    /// <summary>
+    /// Runs the command to completion. Throws <see cref="ToolFailedException"/> on a non-success exit code,
+    /// a timeout or a failure to start (stderr tail included); <see cref="OperationCanceledException"/> after
+    /// cancellation, once the process is gone (SIGTERM, then SIGKILL after the grace period).
+    /// </summary>
+    Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken);
+
+    /// <summary>The commands running now, oldest first.</summary>
+    IReadOnlyList<RunningCommand> Running { get; }
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Posix;
+
+namespace BackupPlugins.Core.Trees;
+
+/// <summary>
+/// An exclusive flock(2) on a lock file. The kernel drops it when the host dies, so it is never stale;
+/// the file itself stays (removing it would race with the next locker).
+/// </summary>
+public sealed class FileLock : IAsyncDisposable
+{
+    private int _fd;
+
+    private FileLock(int fd) => _fd = fd;
+
+    public static async Task<FileLock> AcquireAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var bytes = PosixPath.FromString(path);
+        int fd;
+        try
+        {
+            fd = FileSystem.Open(bytes, Libc.ORdWr | Libc.OCreat, 0x1A4);
+        }
+        catch (PosixException ex)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "lock.open",
+                $"cannot open lockfile {path}: {ex.Message}; check that its directory exists and is writable", ex);
+        }
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (Libc.flock(fd, Libc.LockEx | Libc.LockNb) == 0)
+            {
+                return new FileLock(fd);
+            }
+            var errno = Libc.Errno;
+            if (errno != Libc.EWOULDBLOCK && errno != Libc.EINTR)
+            {
+                Libc.close(fd);
+                throw new BackupPluginException(ErrorKind.Failed, "lock.failed", $"cannot lock {path}: {Libc.Describe(errno)}");
+            }
+            if (DateTime.UtcNow >= deadline)
+            {
+                Libc.close(fd);
+                throw new BackupPluginException(ErrorKind.Precondition, "lock.timeout",
+                    $"lockfile {path} is held by another job; gave up after {timeout.TotalSeconds:0} s (lock_timeout=). " +
+                    "Wait for that job to finish, or raise lock_timeout");
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Libc.close(fd);
+                throw;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Libc.flock(fd, Libc.LockUn);
+            Libc.close(fd);
+        }
+        return ValueTask.CompletedTask;
+    }
+}

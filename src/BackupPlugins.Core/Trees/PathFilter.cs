@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+namespace BackupPlugins.Core.Trees;
+
+/// <summary>
+/// Exclusion rules for a tree, given as globs: a pattern with a leading '/' is anchored at the tree's root
+/// (<c>/cache</c>); any other pattern matches at any depth, against the entry's name (<c>*.tmp</c>) or, if it
+/// contains '/', against the trailing part of its path (<c>build/*.o</c>). An excluded directory is pruned.
+/// </summary>
+public sealed class PathFilter
+{
+    private readonly List<Glob> _anchored = [];
+    private readonly List<Glob> _names = [];
+    private readonly List<Glob> _tails = [];
+
+    public PathFilter(IEnumerable<string> patterns)
+    {
+        foreach (var raw in patterns)
+        {
+            var pattern = raw.TrimEnd('/');
+            if (pattern.StartsWith('/'))
+            {
+                _anchored.Add(new Glob(pattern.TrimStart('/')));
+            }
+            else if (pattern.Contains('/'))
+            {
+                _tails.Add(new Glob(pattern));
+            }
+            else if (pattern.Length > 0)
+            {
+                _names.Add(new Glob(pattern));
+            }
+        }
+    }
+
+    public static PathFilter None { get; } = new([]);
+
+    /// <summary>Is the entry at <paramref name="relative"/> (from the root, no leading '/') excluded?</summary>
+    public bool IsExcluded(ReadOnlySpan<byte> relative)
+    {
+        if (relative.IsEmpty)
+        {
+            return false;
+        }
+        foreach (var g in _anchored)
+        {
+            if (g.IsMatch(relative))
+            {
+                return true;
+            }
+        }
+        var slash = relative.LastIndexOf((byte)'/');
+        var name = relative[(slash + 1)..];
+        foreach (var g in _names)
+        {
+            if (g.IsMatch(name))
+            {
+                return true;
+            }
+        }
+        if (_tails.Count > 0)
+        {
+            for (var i = 0; i <= relative.Length; i++)
+            {
+                if (i != 0 && relative[i - 1] != (byte)'/')
+                {
+                    continue;
+                }
+                foreach (var g in _tails)
+                {
+                    if (g.IsMatch(relative[i..]))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Trees;
+
+namespace BackupPlugins.Sources.Directory;
+
+/// <summary>
+/// Backs up a live directory tree (no snapshot: the data is read as it is) and restores into any directory.
+/// Prepare: the tree exists, no blocker matches, the lockfile is locked (ledger). Snapshot: nothing to do,
+/// a plain directory has no snapshot facility.
+/// </summary>
+public sealed class DirectoryDriver(DirectoryOptions options, JobContext context) : ISourceDriver, IRestoreDriver
+{
+    private TreeRestorer? _restorer;
+
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var root = PosixPath.FromString(options.Path);
+        if (!FileSystem.TryLStat(root, out var stat, out var errno))
+        {
+            throw new BackupPluginException(ErrorKind.NotFound, "dir.path",
+                $"path={options.Path} cannot be read: {FileSystem.DescribeErrno(errno)}; check the path option");
+        }
+        if (!stat.IsDirectory)
+        {
+            throw BackupPluginException.BadOption("dir.path", $"path={options.Path} is not a directory");
+        }
+        if (options.Blocker is { } blocker && GlobFinder.FindFirst(root, blocker) is { } found)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "dir.blocker",
+                $"blocker file {PosixPath.Display(found)} exists (blocker={blocker}); nothing was backed up. " +
+                "Remove it when the data is consistent again");
+        }
+        await LockAsync(cancellationToken);
+    }
+
+    public Task SnapshotAsync(CancellationToken cancellationToken) =>
+        Task.CompletedTask; // a plain directory has no snapshot: entries are read live
+
+    public IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken)
+    {
+        var walker = new TreeWalker(PosixPath.FromString(options.Path), new PathFilter(options.Exclude));
+        foreach (var item in walker.Walk(cancellationToken))
+        {
+            yield return options.DataPath == DataDelivery.Socket && item.Data == DataDelivery.Path
+                ? item with { Data = DataDelivery.Socket }
+                : item;
+        }
+    }
+
+    public async Task WriteDataAsync(BackupItem item, Stream destination, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(
+            FileSystem.OpenRead(item.OpenPath ?? item.Name),
+            FileAccess.Read, bufferSize: 0);
+        await file.CopyToAsync(destination, 1 << 20, cancellationToken);
+    }
+
+    public bool KeepUnseen(byte[] name) => false;
+
+    public async Task BeginRestoreAsync(CancellationToken cancellationToken)
+    {
+        var where = context.Job.Where.TrimEnd('/');
+        _restorer = new TreeRestorer(PosixPath.FromString(where.Length == 0 ? options.Path : where + options.Path));
+        await LockAsync(cancellationToken);
+    }
+
+    public CreateResult Create(RestoreItem item) => Restorer.Create(item);
+
+    public void Finish(RestoreItem item, RestoreMetadata metadata) => Restorer.Finish(item, metadata);
+
+    public Task EndRestoreAsync(CancellationToken cancellationToken)
+    {
+        Restorer.Complete(context.Messages.Error);
+        return Task.CompletedTask;
+    }
+
+    private TreeRestorer Restorer => _restorer ?? throw new InvalidOperationException("restore not begun");
+
+    private async Task LockAsync(CancellationToken cancellationToken)
+    {
+        if (options.LockFile is null)
+        {
+            return;
+        }
+        var fileLock = await FileLock.AcquireAsync(options.LockFile, options.LockTimeout, cancellationToken);
+        context.Ledger.Add($"release lock {options.LockFile}", _ => fileLock.DisposeAsync().AsTask());
+        context.Messages.Info($"locked {options.LockFile}");
+    }
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text;
+using BackupPlugins.Core.Tools;
+using CliWrap;
+using CliWrap.Exceptions;
+using Microsoft.Extensions.Logging;
+
+namespace BackupPlugins.Tools;
+
+/// <summary>
+/// Runs external commands with CliWrap: argv arrays, timeouts, graceful-then-forceful cancellation,
+/// a bounded stderr tail, and a live list of running commands. The only type that references CliWrap.
+/// </summary>
+public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
+{
+    public const int StderrTailBytes = 32 * 1024;
+    private readonly ConcurrentDictionary<long, RunningCommand> _running = new();
+    private long _next;
+
+    public IReadOnlyList<RunningCommand> Running => _running.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
+
+    public async Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken)
+    {
+        if (command.Argv.Count == 0)
+        {
+            throw new ArgumentException("a command needs at least a program name", nameof(command));
+        }
+        var stdout = new StringBuilder();
+        var stderr = new TailBuffer(StderrTailBytes);
+        var id = Interlocked.Increment(ref _next);
+        var stopwatch = Stopwatch.StartNew();
+
+        using var timeout = new CancellationTokenSource(command.Timeout);
+        using var graceful = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        using var forceful = new CancellationTokenSource();
+        await using var escalate = graceful.Token.Register(() => forceful.CancelAfter(command.GracePeriod));
+
+        var cli = Cli.Wrap(command.Argv[0])
+            .WithArguments(command.Argv.Skip(1))
+            .WithEnvironmentVariables(command.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value))
+            .WithValidation(CommandResultValidation.None)
+            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
+            .WithStandardErrorPipe(PipeTarget.Create((stream, ct) => stderr.FillAsync(stream, ct)));
+        if (command.StandardInput is not null)
+        {
+            cli = cli.WithStandardInputPipe(PipeSource.FromString(command.StandardInput));
+        }
+
+        LogStarting(command.ToString());
+        CommandTask<CommandResult> task;
+        try
+        {
+            task = cli.ExecuteAsync(forceful.Token, graceful.Token);
+        }
+        catch (Win32Exception ex)
+        {
+            throw new ToolFailedException(command, $"cannot start: {ex.Message}", null);
+        }
+        _running[id] = new RunningCommand(command.Argv, DateTimeOffset.UtcNow, command.Session, task.ProcessId);
+        try
+        {
+            var result = await task;
+            var toolResult = new ToolResult(result.ExitCode, stdout.ToString(), stderr.Text, stopwatch.Elapsed);
+            LogExited(command.ToString(), result.ExitCode, stopwatch.ElapsedMilliseconds);
+            if (!command.SuccessCodes.Contains(result.ExitCode))
+            {
+                throw new ToolFailedException(command, $"exit code {result.ExitCode}", toolResult);
+            }
+            return toolResult;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ToolFailedException(command, $"timed out after {command.Timeout.TotalSeconds:0} s and was stopped",
+                new ToolResult(-1, stdout.ToString(), stderr.Text, stopwatch.Elapsed));
+        }
+        catch (OperationCanceledException)
+        {
+            LogCancelled(command.ToString());
+            throw new OperationCanceledException($"{command} was cancelled", cancellationToken);
+        }
+        catch (CliWrapException ex)
+        {
+            throw new ToolFailedException(command, ex.Message, null);
+        }
+        finally
+        {
+            _running.TryRemove(id, out _);
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "Running {Command}")]
+    private partial void LogStarting(string command);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "{Command} exited with {ExitCode} after {Milliseconds} ms")]
+    private partial void LogExited(string command, int exitCode, long milliseconds);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Command} was cancelled")]
+    private partial void LogCancelled(string command);
+}
