@@ -125,6 +125,14 @@ public sealed class Session
         return (items, more);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BackupItem> _streamed = new();
+
+    /// <summary>Remembers an entry whose data the host streams, under the name the shim will ask for.</summary>
+    public void RememberStreamed(byte[] bareosName, BackupItem item) => _streamed[Convert.ToBase64String(bareosName)] = item;
+
+    public BackupItem? TakeStreamed(byte[] bareosName) =>
+        _streamed.TryRemove(Convert.ToBase64String(bareosName), out var item) ? item : null;
+
     public bool KeepUnseen(byte[] name) =>
         _errors.ContainsKey(Convert.ToBase64String(name)) || (_driver?.KeepUnseen(name) ?? false);
 

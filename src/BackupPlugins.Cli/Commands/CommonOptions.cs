@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.CommandLine;
+using BackupPlugins.Service.Hosting;
+
+namespace BackupPlugins.Cli.Commands;
+
+internal static class CommonOptions
+{
+    public const string SocketVariable = "BACKUP_PLUGINS_SOCKET";
+
+    public static Option<string> Socket() => new("--socket")
+    {
+        Description = $"the host's Unix socket (default: ${SocketVariable} or {HostSettings.DefaultSocket})",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(SocketVariable) is { Length: > 0 } s ? s : HostSettings.DefaultSocket,
+    };
+}

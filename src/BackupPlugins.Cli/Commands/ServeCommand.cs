@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.CommandLine;
+using System.Net;
+using BackupPlugins.Service.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace BackupPlugins.Cli.Commands;
+
+/// <summary><c>serve --socket PATH [--tcp 127.0.0.1:PORT]</c>: runs the host until stopped.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var socket = CommonOptions.Socket();
+        var tcp = new Option<string?>("--tcp") { Description = "also listen on this loopback address:port (control, health and reflection only)" };
+        var allowGroup = new Option<string[]>("--allow-group") { Description = "groups allowed on the socket besides root (default: bareos)", DefaultValueFactory = _ => ["bareos"] };
+        var stall = new Option<int>("--stall-timeout") { Description = "seconds without progress before a data stream is cut", DefaultValueFactory = _ => 120 };
+        var command = new Command("serve", "run the host") { socket, tcp, allowGroup, stall };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            IPEndPoint? endpoint = null;
+            if (parse.GetValue(tcp) is { } text && !IPEndPoint.TryParse(text, out endpoint))
+            {
+                await Console.Error.WriteLineAsync($"backup-plugins: --tcp {text} is not an address:port such as 127.0.0.1:50051");
+                return 2;
+            }
+            var settings = new HostSettings
+            {
+                SocketPath = Path.GetFullPath(parse.GetValue(socket)!),
+                Tcp = endpoint,
+                AllowedGroups = parse.GetValue(allowGroup) ?? [],
+                StallTimeout = TimeSpan.FromSeconds(parse.GetValue(stall)),
+            };
+            var app = HostFactory.Build(settings);
+            await app.StartAsync(cancellationToken);
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using Google.Protobuf;
+using Grpc.Core;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.Service.Data;
+
+/// <summary>A write-only stream that sends what is written as gRPC <see cref="V1.DataChunk"/> messages of a fixed size.</summary>
+internal sealed class ChunkWriter(IServerStreamWriter<V1.DataChunk> output, int chunkSize) : Stream
+{
+    private readonly byte[] _buffer = new byte[chunkSize];
+    private int _filled;
+    private long _total;
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = Math.Min(buffer.Length, _buffer.Length - _filled);
+            buffer[..n].CopyTo(_buffer.AsMemory(_filled));
+            _filled += n;
+            _total += n;
+            buffer = buffer[n..];
+            if (_filled == _buffer.Length)
+            {
+                await SendAsync();
+            }
+        }
+    }
+
+    private async Task SendAsync()
+    {
+        if (_filled > 0)
+        {
+            await output.WriteAsync(new V1.DataChunk { Data = UnsafeByteOperations.UnsafeWrap(_buffer.AsMemory(0, _filled).ToArray()) });
+            _filled = 0;
+        }
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => SendAsync();
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+    public override void Flush() => SendAsync().GetAwaiter().GetResult();
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => _total;
+    public override long Position { get => _total; set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Tools;
+using BackupPlugins.Service.Data;
+using BackupPlugins.Service.Services;
+using BackupPlugins.Sources;
+using BackupPlugins.Tools;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Serilog;
+
+namespace BackupPlugins.Service.Hosting;
+
+/// <summary>Builds the host: Kestrel with HTTP/2 (no TLS) on the Unix socket and optionally loopback TCP, gRPC services, health, reflection.</summary>
+public static class HostFactory
+{
+    public const string PluginServicePrefix = "/backupplugins.v1.FdPlugin/";
+
+    public static WebApplication Build(HostSettings settings, Action<IServiceCollection>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddSerilog((_, log) => log
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose,
+                outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}"));
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.SocketPath))!);
+        File.Delete(settings.SocketPath);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenUnixSocket(settings.SocketPath, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.Use(next => async connection =>
+                {
+                    var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+                    var check = kestrel.ApplicationServices.GetRequiredService<PeerCheck>();
+                    if (socket is not null && !check.IsAllowed(socket, out var who))
+                    {
+                        kestrel.ApplicationServices.GetRequiredService<ILogger<PeerCheck>>().LogWarning("Refused connection from {Peer}", who);
+                        connection.Abort();
+                        return;
+                    }
+                    try
+                    {
+                        await next(connection);
+                    }
+                    finally
+                    {
+                        await kestrel.ApplicationServices.GetRequiredService<SessionRegistry>().ConnectionClosedAsync(connection.ConnectionId);
+                    }
+                });
+            });
+            if (settings.Tcp is not null)
+            {
+                if (!System.Net.IPAddress.IsLoopback(settings.Tcp.Address))
+                {
+                    throw new ArgumentException($"--tcp {settings.Tcp} is not a loopback address; the TCP listener is for local diagnostics only");
+                }
+                kestrel.Listen(settings.Tcp, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<HostClock>();
+        services.AddSingleton<PeerCheck>();
+        services.AddSingleton<IToolRunner, ToolRunner>();
+        services.AddSourceDrivers();
+        services.AddSingleton(sp => new SourceCatalog(sp.GetServices<ISourceFactory>()));
+        services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<SourceCatalog>(), sp.GetRequiredService<IToolRunner>(),
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()) { IdleTimeout = settings.IdleTimeout });
+        services.AddSingleton<DataSocketServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<DataSocketServer>());
+        services.AddHostedService<SessionHousekeeping>();
+        services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorMapping>();
+            grpc.MaxReceiveMessageSize = 16 << 20;
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks();
+        configure?.Invoke(services);
+
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            // Only the Unix socket (peer-checked) may drive jobs; TCP serves control, health and reflection.
+            if (context.Connection.LocalPort != 0 && context.Request.Path.StartsWithSegments(PluginServicePrefix.TrimEnd('/')))
+            {
+                context.Response.ContentType = "application/grpc";
+                context.Response.Headers["grpc-status"] = "7";
+                context.Response.Headers["grpc-message"] = "the plugin service is served on the Unix socket only";
+                return;
+            }
+            await next(context);
+        });
+        app.MapGrpcService<FdPluginService>();
+        app.MapGrpcService<ControlService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            File.SetUnixFileMode(settings.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            Console.Error.WriteLine($"backup-plugins {ControlService.Version} listening on unix:{settings.SocketPath}" +
+                (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp} (control, health, reflection)"));
+        });
+        return app;
+    }
+}

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Net;
+
+namespace BackupPlugins.Service.Hosting;
+
+/// <summary>How the host listens and whom it serves.</summary>
+public sealed record HostSettings
+{
+    public const string DefaultSocket = "/run/backup-plugins/host.sock";
+
+    /// <summary>The Unix socket the shim and the CLI use (HTTP/2 without TLS, mode 0660).</summary>
+    public string SocketPath { get; init; } = DefaultSocket;
+    /// <summary>Optional loopback TCP endpoint for grpcurl: control, health and reflection only.</summary>
+    public IPEndPoint? Tcp { get; init; }
+    /// <summary>Peers (by SO_PEERCRED) allowed on the Unix sockets: these uids, or members of these groups.</summary>
+    public IReadOnlyList<uint> AllowedUids { get; init; } = [0];
+    public IReadOnlyList<string> AllowedGroups { get; init; } = ["bareos"];
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(12);
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(120);
+}

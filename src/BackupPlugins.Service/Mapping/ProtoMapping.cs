@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Trees;
+using Google.Protobuf;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.Service.Mapping;
+
+/// <summary>Proto ↔ domain. Names cross here: raw bytes inside, Bareos-safe UTF-8 (<see cref="BareosNames"/>) outside.</summary>
+internal static class ProtoMapping
+{
+    public static JobFacts ToFacts(V1.JobInfo? job) => job is null
+        ? new JobFacts(0, "", JobLevel.None, ' ', 0, false, "", "", "")
+        : new JobFacts(job.JobId, job.JobName, JobFacts.ParseLevel(job.Level), job.Type.Length > 0 ? job.Type[0] : ' ',
+            job.SinceTime, job.Accurate, job.Where, job.RegexWhere, job.Client);
+
+    public static IEnumerable<V1.JobMessage> ToProto(IEnumerable<JobMessage> messages) =>
+        messages.Select(m => new V1.JobMessage { Severity = (V1.Severity)(int)m.Severity, Text = m.Text });
+
+    public static V1.Stat ToProto(PosixStat s) => new()
+    {
+        Dev = s.Dev, Ino = s.Ino, Mode = s.Mode, Nlink = s.Nlink, Uid = s.Uid, Gid = s.Gid, Rdev = s.Rdev, Size = s.Size,
+        Atime = s.Atime, Mtime = s.Mtime, Ctime = s.Ctime, Blksize = s.Blksize, Blocks = s.Blocks,
+        AtimeNsec = s.AtimeNsec, MtimeNsec = s.MtimeNsec, CtimeNsec = s.CtimeNsec,
+    };
+
+    public static PosixStat ToDomain(V1.Stat? s) => s is null ? default : new PosixStat(
+        s.Dev, s.Ino, s.Mode, s.Nlink, s.Uid, s.Gid, s.Rdev, s.Size, s.Atime, s.AtimeNsec, s.Mtime, s.MtimeNsec,
+        s.Ctime, s.CtimeNsec, s.Blksize, s.Blocks);
+
+    /// <summary>The name Bareos records: encoded, directories with a trailing '/'.</summary>
+    public static byte[] BareosName(BackupItem item)
+    {
+        var name = BareosNames.Encode(item.Name);
+        return item.Kind == EntryKind.Directory && (name.Length == 0 || name[^1] != (byte)'/') ? [.. name, (byte)'/'] : name;
+    }
+
+    public static V1.BackupItem ToProto(BackupItem item)
+    {
+        var fname = BareosName(item);
+        if (item.Error is not null)
+        {
+            return new V1.BackupItem
+            {
+                Error = new V1.FileError { Fname = ByteString.CopyFrom(fname), Type = V1.FileType.FtNostat, Reason = item.Error },
+            };
+        }
+        var file = new V1.BackupFile
+        {
+            Fname = ByteString.CopyFrom(fname),
+            Type = ToProto(item.Kind),
+            Stat = ToProto(item.Stat),
+            NoRead = item.Data == DataDelivery.None,
+            DataPath = item.Data switch
+            {
+                DataDelivery.Path => V1.DataPath.Path,
+                DataDelivery.Socket => V1.DataPath.Socket,
+                _ => V1.DataPath.None,
+            },
+            Sparse = item.Sparse,
+        };
+        file.Link = item.Kind switch
+        {
+            EntryKind.Directory => ByteString.CopyFrom(fname),
+            EntryKind.Symlink or EntryKind.HardLink => ByteString.CopyFrom(BareosNames.Encode(item.Link)),
+            _ => ByteString.Empty,
+        };
+        if (item.Data == DataDelivery.Path && item.OpenPath is not null)
+        {
+            file.OpenPath = ByteString.CopyFrom(item.OpenPath);
+        }
+        foreach (var (name, value) in item.Xattrs)
+        {
+            file.Xattrs.Add(new V1.Xattr { Name = ByteString.CopyFrom(name), Value = ByteString.CopyFrom(value) });
+        }
+        if (item.Acl is not null)
+        {
+            file.Acl = ByteString.CopyFrom(item.Acl);
+        }
+        return new V1.BackupItem { File = file };
+    }
+
+    public static V1.FileType ToProto(EntryKind kind) => kind switch
+    {
+        EntryKind.Regular => V1.FileType.FtReg,
+        EntryKind.Directory => V1.FileType.FtDirend,
+        EntryKind.Symlink => V1.FileType.FtLnk,
+        EntryKind.HardLink => V1.FileType.FtLnksaved,
+        EntryKind.Fifo => V1.FileType.FtFifo,
+        _ => V1.FileType.FtSpec,
+    };
+
+    public static RestoreItem ToDomain(V1.CreateFileRequest r)
+    {
+        var stat = ToDomain(r.Stat);
+        var kind = r.Type switch
+        {
+            V1.FileType.FtReg => EntryKind.Regular,
+            V1.FileType.FtDirend => EntryKind.Directory,
+            V1.FileType.FtLnk => EntryKind.Symlink,
+            V1.FileType.FtLnksaved => EntryKind.HardLink,
+            V1.FileType.FtFifo => EntryKind.Fifo,
+            V1.FileType.FtSpec when stat.Type == PosixStat.Fifo => EntryKind.Fifo,
+            V1.FileType.FtSpec => EntryKind.Special,
+            _ => throw new Core.Errors.BackupPluginException(Core.Errors.ErrorKind.BadInput, "restore.type",
+                $"cannot restore {PosixPath.Display(r.Ofname.Span)}: file type {r.Type} is not one this plugin writes"),
+        };
+        var target = BareosNames.Decode(r.Ofname.Span);
+        if (target.Length > 1 && target[^1] == (byte)'/')
+        {
+            target = target[..^1];
+        }
+        var replace = r.Replace switch
+        {
+            V1.ReplaceMode.ReplaceIfnewer => ReplaceMode.IfNewer,
+            V1.ReplaceMode.ReplaceIfolder => ReplaceMode.IfOlder,
+            V1.ReplaceMode.ReplaceNever => ReplaceMode.Never,
+            _ => ReplaceMode.Always,
+        };
+        return new RestoreItem(target, BareosNames.Decode(r.Olname.Span), kind, stat, replace);
+    }
+
+    public static V1.CreateStatus ToProto(CreateOutcome outcome) => outcome switch
+    {
+        CreateOutcome.Skip => V1.CreateStatus.CfSkip,
+        CreateOutcome.Extract => V1.CreateStatus.CfExtract,
+        _ => V1.CreateStatus.CfCreated,
+    };
+
+    public static IReadOnlyList<(byte[], byte[])> ToDomain(IEnumerable<V1.Xattr> xattrs) =>
+        xattrs.Select(x => (x.Name.ToByteArray(), x.Value.ToByteArray())).ToList();
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Tools;
+using BackupPlugins.Service.Hosting;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.Service.Services;
+
+/// <summary>The operator's view: version, sessions with their phase, running commands, sources, leftover sweep.</summary>
+internal sealed class ControlService(
+    SessionRegistry sessions, IToolRunner tools, SourceCatalog catalog, IEnumerable<ILeftoverSweeper> sweepers,
+    HostSettings settings, HostClock clock) : V1.Control.ControlBase
+{
+    public static string Version => typeof(ControlService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public override Task<V1.GetVersionResponse> GetVersion(V1.GetVersionRequest request, ServerCallContext context) =>
+        Task.FromResult(new V1.GetVersionResponse { Version = Version, Protocol = "backupplugins.v1" });
+
+    public override Task<V1.GetStatusResponse> GetStatus(V1.GetStatusRequest request, ServerCallContext context)
+    {
+        var reply = new V1.GetStatusResponse { Version = Version, Started = Timestamp.FromDateTimeOffset(clock.Started) };
+        reply.Listening.Add($"unix:{settings.SocketPath}");
+        if (settings.Tcp is not null)
+        {
+            reply.Listening.Add($"tcp:{settings.Tcp}");
+        }
+        foreach (var s in sessions.All)
+        {
+            var status = new V1.SessionStatus
+            {
+                Id = s.Id, JobId = s.Job.JobId, JobName = s.Job.JobName, Source = s.Source ?? "", Phase = s.Phase.ToString().ToLowerInvariant(),
+                Started = Timestamp.FromDateTimeOffset(s.Started), LastCall = Timestamp.FromDateTimeOffset(s.LastCall),
+                Files = (ulong)s.Files, Bytes = (ulong)s.Bytes,
+            };
+            status.Undo.AddRange(s.Ledger.Pending);
+            reply.Sessions.Add(status);
+        }
+        foreach (var c in tools.Running)
+        {
+            var command = new V1.RunningCommand { Started = Timestamp.FromDateTimeOffset(c.Started), Session = c.Session ?? "", Pid = c.ProcessId };
+            command.Argv.AddRange(c.Argv);
+            reply.Commands.Add(command);
+        }
+        return Task.FromResult(reply);
+    }
+
+    public override Task<V1.ListSourcesResponse> ListSources(V1.ListSourcesRequest request, ServerCallContext context)
+    {
+        var reply = new V1.ListSourcesResponse();
+        foreach (var factory in catalog.All)
+        {
+            var info = new V1.SourceInfo { Name = factory.Name, Description = factory.Description };
+            info.Options.AddRange(factory.Options.Select(o => new V1.SourceOption
+            {
+                Name = o.Name, Required = o.Required, DefaultValue = o.Default ?? "", Description = o.Description,
+            }));
+            reply.Sources.Add(info);
+        }
+        return Task.FromResult(reply);
+    }
+
+    public override async Task<V1.SweepResponse> Sweep(V1.SweepRequest request, ServerCallContext context)
+    {
+        var reply = new V1.SweepResponse();
+        foreach (var sweeper in sweepers)
+        {
+            foreach (var l in await sweeper.SweepAsync(request.DryRun, context.CancellationToken))
+            {
+                reply.Leftovers.Add(new V1.Leftover { Kind = l.Kind, Name = l.Name, Removed = l.Removed, Error = l.Error ?? "" });
+            }
+        }
+        return reply;
+    }
+}

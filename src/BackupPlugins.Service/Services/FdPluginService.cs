@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text;
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Trees;
+using BackupPlugins.Service.Data;
+using BackupPlugins.Service.Mapping;
+using Google.Protobuf;
+using Grpc.Core;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.Service.Services;
+
+/// <summary>The bridge: one RPC per Bareos callback, mapped onto a <see cref="Session"/>. No logic of its own.</summary>
+internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer data) : V1.FdPlugin.FdPluginBase
+{
+    private const int MaxBatch = 1024;
+
+    public override Task<V1.LoadPluginResponse> LoadPlugin(V1.LoadPluginRequest request, ServerCallContext context)
+    {
+        var connection = context.GetHttpContext().Connection.Id;
+        var session = sessions.Open(connection, ProtoMapping.ToFacts(request.Job));
+        session.MergeOptions(Encoding.UTF8.GetString(request.PluginDefinition.Span));
+        var reply = new V1.LoadPluginResponse { Session = session.Id };
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return Task.FromResult(reply);
+    }
+
+    public override Task<V1.PluginReply> ParsePluginDefinition(V1.ParsePluginDefinitionRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        session.MergeOptions(Encoding.UTF8.GetString(request.PluginDefinition.Span));
+        return Task.FromResult(Reply(session));
+    }
+
+    public override async Task<V1.PluginReply> HandlePluginEvent(V1.HandlePluginEventRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        if (request.Job is not null)
+        {
+            session.UpdateJob(ProtoMapping.ToFacts(request.Job));
+        }
+        switch (request.Event)
+        {
+            case V1.EventType.EventStartBackupJob:
+                await session.StartBackupAsync(context.CancellationToken);
+                break;
+            case V1.EventType.EventCancelCommand:
+                data.AbortSession(session.Id);
+                await session.CancelAsync("cancelled by the director");
+                break;
+            case V1.EventType.EventEndBackupJob or V1.EventType.EventEndRestoreJob or V1.EventType.EventJobEnd:
+                data.AbortSession(session.Id);
+                await sessions.EndAsync(session, $"event {request.Event}");
+                break;
+        }
+        return Reply(session);
+    }
+
+    public override async Task<V1.StartBackupFileResponse> StartBackupFile(V1.StartBackupFileRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var max = (int)Math.Clamp(request.MaxFiles == 0 ? 256 : request.MaxFiles, 1, MaxBatch);
+        var (items, more) = await session.NextAsync(max, request.Flags.ToByteArray());
+        var reply = new V1.StartBackupFileResponse { More = more };
+        foreach (var item in items)
+        {
+            if (item.Data == DataDelivery.Socket)
+            {
+                session.RememberStreamed(ProtoMapping.BareosName(item), item);
+            }
+            reply.Items.Add(ProtoMapping.ToProto(item));
+        }
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return reply;
+    }
+
+    public override Task<V1.CheckFileResponse> CheckFile(V1.CheckFileRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var name = BareosNames.Decode(request.Fname.Span);
+        var reply = new V1.CheckFileResponse { Seen = session.KeepUnseen(name) };
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return Task.FromResult(reply);
+    }
+
+    public override Task<V1.FileOpenResponse> FileOpen(V1.FileOpenRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
+            "data.unknown", $"FileOpen for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
+        var driver = session.Driver!;
+        var token = data.Register(session.Id, async (stream, ct) =>
+        {
+            await driver.WriteDataAsync(item, stream, ct);
+            session.AddBytes(stream.Position);
+        });
+        var reply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(token) };
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return Task.FromResult(reply);
+    }
+
+    public override async Task<V1.FileCloseResponse> FileClose(V1.FileCloseRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var result = await data.CompleteAsync(request.Token.ToByteArray(), TimeSpan.FromSeconds(60), context.CancellationToken);
+        var reply = new V1.FileCloseResponse { Bytes = result.Bytes, Complete = result.Complete, Error = result.Error };
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return reply;
+    }
+
+    public override async Task<V1.CreateFileResponse> CreateFile(V1.CreateFileRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var item = ProtoMapping.ToDomain(request);
+        var result = await session.CreateFileAsync(request.Cmd.ToStringUtf8(), item, context.CancellationToken);
+        var reply = new V1.CreateFileResponse
+        {
+            Status = ProtoMapping.ToProto(result.Outcome),
+            DataPath = result.Data == DataDelivery.Path ? V1.DataPath.Path : V1.DataPath.None,
+        };
+        if (result.OpenPath is not null)
+        {
+            reply.OpenPath = ByteString.CopyFrom(result.OpenPath);
+        }
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return reply;
+    }
+
+    public override Task<V1.PluginReply> EndRestoreFile(V1.EndRestoreFileRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var target = BareosNames.Decode(request.Ofname.Span);
+        if (target.Length > 1 && target[^1] == (byte)'/')
+        {
+            target = target[..^1];
+        }
+        var acl = request.Acl.IsEmpty ? null : request.Acl.ToByteArray();
+        session.EndRestoreFile(target, new RestoreMetadata(ProtoMapping.ToDomain(request.Xattrs), acl, request.DataOk));
+        return Task.FromResult(Reply(session));
+    }
+
+    public override async Task ReadFile(V1.ReadFileRequest request, IServerStreamWriter<V1.DataChunk> responseStream, ServerCallContext context)
+    {
+        var session = sessions.Get(request.Session);
+        var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
+            "data.unknown", $"ReadFile for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
+        var chunk = (int)Math.Clamp(request.ChunkSize == 0 ? 1u << 20 : request.ChunkSize, 4096u, 4u << 20);
+        await using var writer = new ChunkWriter(responseStream, chunk);
+        await session.Driver!.WriteDataAsync(item, writer, context.CancellationToken);
+        await writer.FlushAsync(context.CancellationToken);
+        session.AddBytes(writer.Position);
+    }
+
+    private static V1.PluginReply Reply(Session session)
+    {
+        var reply = new V1.PluginReply();
+        reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+        return reply;
+    }
+}
