@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A minimal gRPC client over HTTP/2 (prior knowledge, no TLS) on a Unix socket, on Debian's python3-h2.
+
+Unary calls only (what the shim needs). Every call has a deadline (grpc-timeout and socket timeouts);
+abort() may be called from another thread (the file daemon's cancel thread) and makes a blocked call
+fail at once. See ARCHITECTURE.md, "The shim's transport".
+"""
+import socket
+import struct
+import threading
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.exceptions
+import h2.settings
+import hyperframe.frame
+
+# h2 4.1 formats repr(frame) of every received frame for a debug log it then drops; hyperframe's repr
+# hexlifies the whole payload. Only look at the first bytes.
+hyperframe.frame._raw_data_repr = lambda data: "<%d bytes>" % len(data) if data else "None"
+
+WINDOW = 16 * 1024 * 1024
+MAX_FRAME = 1024 * 1024
+
+# grpc status codes used in messages
+STATUS_NAMES = {
+    0: "OK", 1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
+    6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION", 10: "ABORTED",
+    11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE", 15: "DATA_LOSS", 16: "UNAUTHENTICATED",
+}
+
+
+class RpcError(Exception):
+    """A call failed: `code` is the gRPC status (14 UNAVAILABLE for transport failures)."""
+
+    def __init__(self, code, message):
+        Exception.__init__(self, "%s: %s" % (STATUS_NAMES.get(code, code), message))
+        self.code = code
+        self.detail = message
+
+
+def _unquote(text):
+    # grpc-message is percent-encoded.
+    out = bytearray()
+    raw = text.encode("latin-1") if isinstance(text, str) else bytes(text)
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25 and i + 2 < len(raw):
+            try:
+                out.append(int(raw[i + 1:i + 3], 16))
+                i += 3
+                continue
+            except ValueError:
+                pass
+        out.append(raw[i])
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+class Channel:
+    """One HTTP/2 connection to the host's Unix socket. Not thread-safe except abort()."""
+
+    def __init__(self, path, connect_timeout=10.0):
+        self.path = path
+        self._aborted = False
+        self._lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(connect_timeout)
+        try:
+            self.sock.connect(path)
+        except OSError as e:
+            self.sock.close()
+            raise RpcError(14, "cannot connect to the BackupPlugins host at %s: %s" % (path, e.strerror or e))
+        config = h2.config.H2Configuration(client_side=True, header_encoding=None)
+        self.conn = h2.connection.H2Connection(config=config)
+        self.conn.initiate_connection()
+        self.conn.increment_flow_control_window(WINDOW)
+        self.conn.update_settings({
+            h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: WINDOW,
+            h2.settings.SettingCodes.MAX_FRAME_SIZE: MAX_FRAME,
+        })
+        self._flush()
+
+    def _flush(self):
+        data = self.conn.data_to_send()
+        if data:
+            self.sock.sendall(data)
+
+    def abort(self):
+        """From any thread: shut the socket down so a blocked call returns at once."""
+        self._aborted = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def close(self):
+        try:
+            if not self._aborted:
+                self.conn.close_connection()
+                self._flush()
+        except Exception:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def unary(self, method, payload, timeout):
+        """Calls `method` (full path) with the encoded request; returns the encoded response."""
+        if self._aborted:
+            raise RpcError(1, "the job was cancelled")
+        deadline = time.monotonic() + timeout
+        try:
+            return self._unary(method, payload, timeout, deadline)
+        except RpcError:
+            raise
+        except socket.timeout:
+            self.abort()
+            raise RpcError(4, "no answer from the host at %s within %.0f s" % (self.path, timeout))
+        except (OSError, h2.exceptions.ProtocolError) as e:
+            if self._aborted:
+                raise RpcError(1, "the job was cancelled")
+            raise RpcError(14, "connection to the host at %s failed: %s" % (self.path, e))
+
+    def _unary(self, method, payload, timeout, deadline):
+        conn = self.conn
+        stream_id = conn.get_next_available_stream_id()
+        conn.send_headers(stream_id, [
+            (b":method", b"POST"), (b":scheme", b"http"), (b":path", method.encode("ascii")),
+            (b":authority", b"localhost"), (b"content-type", b"application/grpc"), (b"te", b"trailers"),
+            (b"grpc-timeout", b"%dm" % max(1, int(timeout * 1000))),
+        ])
+        self._send_body(stream_id, struct.pack(">BI", 0, len(payload)) + payload, deadline)
+        body = bytearray()
+        headers = {}
+        done = False
+        while not done:
+            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+            data = self.sock.recv(1 << 20)
+            if not data:
+                raise RpcError(14, "the host at %s closed the connection" % self.path)
+            for event in conn.receive_data(data):
+                if getattr(event, "stream_id", stream_id) != stream_id:
+                    continue
+                if isinstance(event, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
+                    headers.update(event.headers)
+                elif isinstance(event, h2.events.DataReceived):
+                    body += event.data
+                    conn.acknowledge_received_data(event.flow_controlled_length, stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    done = True
+                elif isinstance(event, h2.events.StreamReset):
+                    raise RpcError(14, "the host reset the call (error %s)" % event.error_code)
+                elif isinstance(event, h2.events.ConnectionTerminated):
+                    raise RpcError(14, "the host closed the connection (%s)" % event.error_code)
+            self._flush()
+        status = int(headers.get(b"grpc-status", b"2"))
+        if status != 0:
+            raise RpcError(status, _unquote(headers.get(b"grpc-message", b"(no message)")))
+        if len(body) < 5:
+            raise RpcError(13, "empty response from the host")
+        compressed, length = struct.unpack(">BI", bytes(body[:5]))
+        if compressed:
+            raise RpcError(13, "compressed responses are not supported")
+        return bytes(body[5:5 + length])
+
+    def _send_body(self, stream_id, body, deadline):
+        conn = self.conn
+        offset = 0
+        while offset < len(body) or offset == 0:
+            window = min(conn.local_flow_control_window(stream_id), conn.max_outbound_frame_size)
+            if window <= 0:
+                self._flush()
+                self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+                data = self.sock.recv(65536)
+                if not data:
+                    raise RpcError(14, "the host closed the connection")
+                conn.receive_data(data)
+                continue
+            chunk = body[offset:offset + window]
+            offset += len(chunk)
+            conn.send_data(stream_id, chunk, end_stream=offset >= len(body))
+            self._flush()
+            if offset >= len(body):
+                break

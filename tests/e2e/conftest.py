@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SHIM = os.path.join(ROOT, "bareos-shim")
+sys.path.insert(0, os.path.join(ROOT, "tests", "fd-driver"))
+sys.path.insert(0, os.path.dirname(__file__))
+
+from fd import FileDaemon  # noqa: E402
+
+
+def host_binary():
+    return os.path.join(ROOT, "src", "BackupPlugins.Cli", "bin", "Release", "net10.0", "backup-plugins")
+
+
+@pytest.fixture(scope="session")
+def built_host():
+    if not os.path.exists(host_binary()) or os.environ.get("BP_REBUILD") == "1":
+        subprocess.run(["dotnet", "build", "-c", "Release", "--nologo", "-v", "q", os.path.join(ROOT, "src", "BackupPlugins.Cli")],
+                       check=True)
+    return host_binary()
+
+
+class Host:
+    def __init__(self, binary, workdir, extra=()):
+        self.binary = binary
+        self.socket = os.path.join(workdir, "host.sock")
+        self.log = os.path.join(workdir, "host.log")
+        self.extra = list(extra)
+        self.proc = None
+
+    def start(self):
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen([self.binary, "serve", "--socket", self.socket] + self.extra,
+                                     stdout=log, stderr=log, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("host exited: " + open(self.log).read())
+            try:
+                s = socket.socket(socket.AF_UNIX)
+                s.connect(self.socket)
+                s.close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("host did not start: " + open(self.log).read())
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_text(self):
+        return open(self.log, errors="replace").read()
+
+
+@pytest.fixture
+def work():
+    d = tempfile.mkdtemp(prefix="bp-e2e-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def host(built_host, work):
+    h = Host(built_host, work).start()
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def fd(work):
+    return FileDaemon(os.path.join(work, "fd"), SHIM)

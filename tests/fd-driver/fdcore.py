@@ -1,0 +1,370 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The FD driver's core: plays a Bareos 25.1 file daemon calling a python3-fd plugin, one job per call.
+
+Runs inside a fresh sub-interpreter per job (see fd.py). Follows the call sequences of
+shared/spec/bareos-fd-observed.md and the traces in shared/fixtures/bareos-fd-trace: module loaded on the
+first plugin-definition event, parse_plugin_definition twice on backup and once per restored file, copy-back
+rules of the packets, 256 KiB reads, io-in-core on a handed-over descriptor, automatic change check for
+incremental/differential, check_file for unseen catalog names in accurate mode, set_file_attributes before
+IO_CLOSE, cancel from another thread and no JobEnd after a cancel.
+"""
+import base64
+import importlib
+import json
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+
+import bareosfd as fd
+
+READ_SIZE = 262144
+FO_SPARSE = (0, 1 << 5)
+FO_XATTR_ACL_FLAGS = bytes.fromhex("00c0000802")  # FO_ACL | FO_NO_HARDLINK | FO_XATTR | FO_XXH128 (trace)
+CALLBACKS = ("load_bareos_plugin", "parse_plugin_definition", "handle_plugin_event", "start_backup_file",
+             "end_backup_file", "plugin_io", "start_restore_file", "end_restore_file", "create_file",
+             "set_file_attributes", "check_file", "get_acl", "set_acl", "get_xattr", "set_xattr",
+             "restore_object_data", "handle_backup_file")
+
+
+def b64(data):
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+class JobCore:
+    def __init__(self, spec):
+        self.spec = spec
+        self.messages = []
+        self.calls = []
+        self.events = set()
+        self.status = "T"
+        self.canceled = False
+        self.fatal = False
+        self.values = dict(spec["values"])
+        self.vol = None
+        self.files = []
+        self.module = None
+        self.seen = set()
+        fd._core = self
+        if spec.get("fd_version", 25) < 22:
+            del fd.iostat_do_in_core
+
+    # ---- the bareosfd module functions -------------------------------------------------------------
+    def get_value(self, var):
+        return self.values.get(var)
+
+    def set_value(self, var, value):
+        return fd.bRC_OK
+
+    def job_message(self, kind, msg):
+        self.messages.append([kind, msg])
+        if kind in (fd.M_FATAL, fd.M_ABORT):
+            self.fatal = True
+        elif kind == fd.M_ERROR and self.status == "T":
+            self.status = "W"
+
+    def debug_message(self, level, msg):
+        pass
+
+    def register_events(self, events):
+        self.events.update(events)
+
+    # ---- calling the plugin like python-fd ---------------------------------------------------------
+    def call(self, name, *args):
+        self.calls.append([name, threading.get_ident()])
+        fn = getattr(self.module, name, None)
+        if fn is None:
+            self.job_message(fd.M_FATAL, "python-fd: %s not found in module\n" % name)
+            return fd.bRC_Error
+        try:
+            result = fn(*args)
+        except Exception:
+            self.job_message(fd.M_FATAL, "python-fd: traceback: %s" % traceback.format_exc())
+            return fd.bRC_Error
+        if result is None:
+            self.job_message(fd.M_FATAL, "python-fd: %s returned None\n" % name)
+            return -1
+        return int(result)
+
+    def event(self, event):
+        if event in self.events:
+            self.call("handle_plugin_event", event)
+
+    def load(self, definition):
+        sys.path.insert(0, self.spec["module_path"])
+        try:
+            self.module = importlib.import_module(self.spec["module_name"])
+        except Exception:
+            self.job_message(fd.M_FATAL, "python-fd: cannot import: %s" % traceback.format_exc())
+            return False
+        if self.call("load_bareos_plugin", definition) != fd.bRC_OK:
+            return False
+        return self.call("parse_plugin_definition", definition) == fd.bRC_OK
+
+    def canceled_or_fatal(self):
+        return self.canceled or self.fatal
+
+    def result(self):
+        if self.canceled:
+            self.status = "A"
+        elif self.fatal:
+            self.status = "f"
+        return {"status": self.status, "messages": self.messages, "calls": self.calls, "files": self.files}
+
+    # ---- backup -----------------------------------------------------------------------------------
+    def backup(self):
+        spec = self.spec
+        definition = spec["definition"]
+        if not self.load(definition):
+            return self.result()
+        for opts in spec.get("plugin_options", []):
+            self.call("parse_plugin_definition", opts)
+        self.event(fd.bEventEndFileSet)
+        self.values[fd.bVarType] = ord("B")
+        self.event(fd.bEventStartBackupJob)
+        if not self.canceled_or_fatal():
+            self.call("parse_plugin_definition", definition)
+            self.vol = open(spec["volume"], "wb")
+            self.save_loop()
+            self.vol.close()
+        if spec["accurate"] and not self.canceled_or_fatal():
+            for name in sorted(set(spec["accurate_list"]) - self.seen):
+                if self.call("check_file", name) != fd.bRC_Seen:
+                    self.files.append({"fname": name, "type": fd.FT_DELETED})
+        self.values[fd.bVarJobStatus] = ord("A") if self.canceled else ord("T")
+        self.event(fd.bEventEndBackupJob)
+        if not self.canceled:
+            self.event(fd.bEventJobEnd)
+        return self.result()
+
+    def save_loop(self):
+        spec = self.spec
+        flags = bytes.fromhex(spec.get("flags", FO_XATTR_ACL_FLAGS.hex()))
+        cancel_after = spec.get("cancel_after_files")
+        index = 0
+        while not self.canceled_or_fatal():
+            sp = fd.SavePacket(spec["cmd"], flags)
+            rc = self.call("start_backup_file", sp)
+            if rc == fd.bRC_Stop:
+                break
+            if rc == fd.bRC_Skip:
+                continue
+            if rc != fd.bRC_OK:
+                self.job_message(fd.M_FATAL, "startBackupFile failed\n")
+                break
+            record = self.copy_back(sp)
+            if record is None:
+                break
+            index += 1
+            record["file_index"] = index
+            self.seen.add(record["fname"] if record["type"] != fd.FT_DIREND else record["link"])
+            if self.unchanged(sp, record):
+                record["type"] = fd.FT_DIRNOCHG if record["type"] == fd.FT_DIREND else fd.FT_NOCHG
+            else:
+                if not sp.no_read:
+                    self.read_data(sp, record)
+                if not self.canceled_or_fatal():
+                    self.metadata(record, flags)
+            self.files.append(record)
+            if cancel_after is not None and index == cancel_after:
+                self.cancel_from_other_thread()
+            rc = self.call("end_backup_file")
+            if rc != fd.bRC_More:
+                break
+
+    def cancel_from_other_thread(self):
+        self.canceled = True
+        t = threading.Thread(target=self.call, args=("handle_plugin_event", fd.bEventCancelCommand))
+        t.start()
+        t.join()
+
+    def copy_back(self, sp):
+        try:
+            fname = sp.fname.encode("utf-8")
+            link = (sp.link or "").encode("utf-8")
+        except UnicodeEncodeError:
+            self.job_message(fd.M_FATAL, "PyUnicode_AsUTF8 failed for fname/link\n")
+            return None
+        if sp.statp is None:
+            self.job_message(fd.M_FATAL, "PyStatPacketToNative() failed\n")
+            return None
+        if not sp.type:
+            self.job_message(fd.M_FATAL, "Command plugin: no type in startBackupFile packet.\n")
+            return None
+        if not isinstance(sp.flags, (bytes, bytearray)) or len(sp.flags) != 5:
+            self.job_message(fd.M_FATAL, "flags must be 5 bytes\n")
+            return None
+        st = sp.statp
+        stat = {k: getattr(st, k) for k in fd._STAT_TYPES}
+        return {"fname": fname.decode(), "link": link.decode(), "type": sp.type, "statp": stat,
+                "no_read": bool(sp.no_read), "data": [], "acl": None, "xattrs": [], "sparse": bool(sp.flags[0] & 0x20)}
+
+    def unchanged(self, sp, record):
+        level = chr(self.values[fd.bVarLevel])
+        if level not in ("I", "D"):
+            return False
+        st = record["statp"]
+        key = record["link"] if record["type"] == fd.FT_DIREND else record["fname"]
+        if self.spec["accurate"]:
+            old = self.spec["accurate_list"].get(key)
+            return old is not None and old["st_mtime"] == st["st_mtime"] and old["st_ctime"] == st["st_ctime"] \
+                and old["st_size"] == st["st_size"]
+        since = sp.save_time or self.values[fd.bVarSinceTime]
+        return st["st_mtime"] < since and st["st_ctime"] < since
+
+    def read_data(self, sp, record):
+        iop = fd.IoPacket(fd.IO_OPEN, fname=record["fname"], flags=0, mode=0)
+        rc = self.call("plugin_io", iop)
+        if rc != fd.bRC_OK or iop.status < 0:
+            self.job_message(fd.M_ERROR, "Cannot open %s: ERR=%s\n" % (record["fname"], os.strerror(iop.io_errno or 5)))
+            record["not_saved"] = True
+            return
+        in_core = iop.status == getattr(fd, "iostat_do_in_core", None)
+        sparse = record["sparse"]
+        count = READ_SIZE - (8 if sparse else 0)
+        size = record["statp"]["st_size"]
+        addr = 0
+        while True:
+            if in_core:
+                data = self.read_full(iop.filedes, count)
+            else:
+                rio = fd.IoPacket(fd.IO_READ, count=count)
+                self.call("plugin_io", rio)
+                if rio.status < 0:
+                    self.job_message(fd.M_ERROR, "Read error on %s\n" % record["fname"])
+                    break
+                data = bytes(rio.buf[:rio.status]) if rio.status else b""
+            if not data:
+                break
+            if sparse and len(data) == count and addr + len(data) < size and not any(data):
+                addr += len(data)
+                continue
+            offset = self.vol.tell()
+            self.vol.write(data)
+            record["data"].append([addr, offset, len(data)])
+            addr += len(data)
+            if self.canceled and self.spec.get("stop_reading_on_cancel"):
+                break
+        cio = fd.IoPacket(fd.IO_CLOSE)
+        self.call("plugin_io", cio)
+
+    @staticmethod
+    def read_full(handle, count):
+        chunks = []
+        want = count
+        while want > 0:
+            data = os.read(handle, want)
+            if not data:
+                break
+            chunks.append(data)
+            want -= len(data)
+        return b"".join(chunks)
+
+    def metadata(self, record, flags):
+        acl_on, xattr_on = flags[1] & 0x40, flags[1] & 0x80  # FO_ACL, FO_XATTR
+        if acl_on and record["type"] != fd.FT_LNK:
+            acl = fd.AclPacket(record["fname"])
+            self.call("get_acl", acl)
+            if acl.content:
+                record["acl"] = b64(acl.content)
+        while xattr_on:
+            xp = fd.XattrPacket(record["fname"])
+            rc = self.call("get_xattr", xp)
+            if xp.name:
+                record["xattrs"].append([b64(xp.name), b64(xp.value or b"")])
+            if rc != fd.bRC_More:
+                break
+
+    # ---- restore ----------------------------------------------------------------------------------
+    def restore(self):
+        spec = self.spec
+        loaded = False
+        for opts in spec.get("plugin_options", []):
+            if not loaded:
+                loaded = self.load(opts)
+            else:
+                self.call("parse_plugin_definition", opts)
+        for entry in spec["entries"]:
+            if self.canceled_or_fatal():
+                break
+            definition = entry["definition"]
+            if not loaded:
+                loaded = self.load(definition)
+                if not loaded:
+                    break
+            else:
+                self.call("parse_plugin_definition", definition)
+            if self.call("start_restore_file", entry["cmd"]) != fd.bRC_OK:
+                self.job_message(fd.M_FATAL, "start_restore_file failed\n")
+                break
+            self.restore_one(entry)
+            if self.call("end_restore_file") != fd.bRC_OK:
+                self.job_message(fd.M_FATAL, "end_restore_file failed\n")
+        self.values[fd.bVarWhere] = None
+        self.event(fd.bEventEndRestoreJob)
+        if not self.canceled:
+            self.event(fd.bEventJobEnd)
+        return self.result()
+
+    def restore_one(self, entry):
+        st = fd.StatPacket(**{k[3:]: (v if not (k == "st_size" and v == 2 ** 64 - 1) else -1)
+                              for k, v in entry["statp"].items()})
+        rp = fd.RestorePacket(type=entry["type"], file_index=entry["file_index"], statp=st,
+                              ofname=entry["ofname"], olname=entry["olname"], where=self.spec["where"],
+                              regexwhere=self.spec.get("regexwhere"), replace=ord(self.spec.get("replace", "a")))
+        rc = self.call("create_file", rp)
+        status = rp.create_status if rc == fd.bRC_OK else fd.CF_ERROR
+        if status == fd.CF_ERROR:
+            self.job_message(fd.M_ERROR, "Could not create %s\n" % entry["ofname"])
+            return
+        if status == fd.CF_EXTRACT:
+            iop = fd.IoPacket(fd.IO_OPEN, fname=entry["ofname"], flags=0o1101, mode=0o600)
+            rc = self.call("plugin_io", iop)
+            if rc != fd.bRC_OK or iop.status < 0:
+                self.job_message(fd.M_ERROR, "Could not open %s\n" % entry["ofname"])
+                return
+            in_core = iop.status == getattr(fd, "iostat_do_in_core", None)
+            with open(self.spec["volumes"][str(entry["jobid"])], "rb") as vol:
+                for addr, offset, length in entry["data"]:
+                    vol.seek(offset)
+                    data = vol.read(length)
+                    if entry.get("sparse"):
+                        self.call("plugin_io", fd.IoPacket(fd.IO_SEEK, offset=addr, whence=0))
+                    if in_core:
+                        view = memoryview(data)
+                        while view:
+                            view = view[os.write(iop.filedes, view):]
+                    else:
+                        wio = fd.IoPacket(fd.IO_WRITE, count=len(data), buf=bytearray(data))
+                        self.call("plugin_io", wio)
+                        if wio.status != len(data):
+                            self.job_message(fd.M_ERROR, "Write error on %s\n" % entry["ofname"])
+                            break
+        if entry.get("acl"):
+            self.call("set_acl", fd.AclPacket(entry["ofname"], bytearray(base64.b64decode(entry["acl"]))))
+        for name, value in entry.get("xattrs", []):
+            self.call("set_xattr", fd.XattrPacket(entry["ofname"], bytearray(base64.b64decode(name)),
+                                                  bytearray(base64.b64decode(value))))
+        self.call("set_file_attributes", rp)
+        if status == fd.CF_EXTRACT:
+            self.call("plugin_io", fd.IoPacket(fd.IO_CLOSE))
+
+
+def run(spec_path, result_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    spec["values"] = {int(k): v for k, v in spec["values"].items()}
+    core = JobCore(spec)
+    result = core.backup() if spec["kind"] == "backup" else core.restore()
+    with open(result_path, "w") as f:
+        json.dump(result, f)
+
+
+def apply_regexwhere(expr, name):
+    for part in [p for p in expr.split(",") if p]:
+        sep = part[0]
+        pieces = part[1:].split(sep)
+        name = re.sub(pieces[0], pieces[1], name)
+    return name
