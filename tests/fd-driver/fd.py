@@ -96,7 +96,7 @@ class FileDaemon:
             json.dump(spec, f)
         code = "import sys; sys.path.insert(0, %r); import fdcore; fdcore.run(%r, %r)" % (HERE, spec_path, result_path)
         if self.isolate:
-            interp = interpreters.create()
+            interp = interpreters.create(isolated=False)  # Py_NewInterpreter, as python3-fd: threads allowed
             try:
                 interpreters.run_string(interp, code)
             finally:

@@ -47,6 +47,7 @@ class JobCore:
         self.files = []
         self.module = None
         self.seen = set()
+        self.reads = 0
         fd._core = self
         if spec.get("fd_version", 25) < 22:
             del fd.iostat_do_in_core
@@ -73,7 +74,14 @@ class JobCore:
 
     # ---- calling the plugin like python-fd ---------------------------------------------------------
     def call(self, name, *args):
-        self.calls.append([name, threading.get_ident()])
+        detail = None
+        if name == "handle_plugin_event":
+            detail = args[0]
+        elif name == "plugin_io":
+            detail = args[0].func
+        elif name == "check_file":
+            detail = args[0]
+        self.calls.append([name, detail, threading.get_ident()])
         fn = getattr(self.module, name, None)
         if fn is None:
             self.job_message(fd.M_FATAL, "python-fd: %s not found in module\n" % name)
@@ -170,6 +178,8 @@ class JobCore:
             self.files.append(record)
             if cancel_after is not None and index == cancel_after:
                 self.cancel_from_other_thread()
+            if self.spec.get("die_after_files") == index:
+                os._exit(9)  # the file daemon process dies: no further callback
             rc = self.call("end_backup_file")
             if rc != fd.bRC_More:
                 break
@@ -215,6 +225,8 @@ class JobCore:
         return st["st_mtime"] < since and st["st_ctime"] < since
 
     def read_data(self, sp, record):
+        if record["fname"] in self.spec.get("remove_before_open", ()):
+            os.remove(record["fname"])
         iop = fd.IoPacket(fd.IO_OPEN, fname=record["fname"], flags=0, mode=0)
         rc = self.call("plugin_io", iop)
         if rc != fd.bRC_OK or iop.status < 0:
@@ -236,6 +248,9 @@ class JobCore:
                     self.job_message(fd.M_ERROR, "Read error on %s\n" % record["fname"])
                     break
                 data = bytes(rio.buf[:rio.status]) if rio.status else b""
+            self.reads += 1
+            if self.spec.get("cancel_after_reads") == self.reads:
+                self.cancel_from_other_thread()
             if not data:
                 break
             if sparse and len(data) == count and addr + len(data) < size and not any(data):
@@ -247,6 +262,9 @@ class JobCore:
             addr += len(data)
             if self.canceled and self.spec.get("stop_reading_on_cancel"):
                 break
+        if record["fname"] in self.spec.get("grow_before_close", ()):
+            with open(record["fname"], "ab") as f:
+                f.write(b"grown while being read")
         cio = fd.IoPacket(fd.IO_CLOSE)
         self.call("plugin_io", cio)
 
