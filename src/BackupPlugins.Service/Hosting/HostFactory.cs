@@ -84,7 +84,10 @@ public static class HostFactory
             grpc.MaxReceiveMessageSize = 16 << 20;
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks();
+        services.AddGrpcHealthChecks(o => o.UseHealthChecksCache = false)
+            .AddCheck("sockets", () => File.Exists(settings.SocketPath) && File.Exists(settings.SocketPath + ".data")
+                ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+                : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("socket file missing"));
         configure?.Invoke(services);
 
         var app = builder.Build();
