@@ -141,6 +141,8 @@ class Channel:
             self.sock.settimeout(max(0.001, deadline - time.monotonic()))
             data = self.sock.recv(1 << 20)
             if not data:
+                if self._aborted:
+                    raise RpcError(1, "the job was cancelled")
                 raise RpcError(14, "the host at %s closed the connection" % self.path)
             for event in conn.receive_data(data):
                 if getattr(event, "stream_id", stream_id) != stream_id:

@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The shim's pure-Python gRPC client against the real host: status codes, deadlines, abort from another thread."""
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT, host_binary
+
+sys.path.insert(0, os.path.join(ROOT, "bareos-shim"))
+
+from backupplugins_shim import messages as m, wire  # noqa: E402
+from backupplugins_shim.h2client import Channel, RpcError  # noqa: E402
+
+
+def load(channel, definition):
+    reply = channel.unary(m.SERVICE + "LoadPlugin", wire.encode(m.LoadPluginRequest, {
+        "job": {"job_id": 5, "level": "F", "type": "I"}, "plugin_definition": definition.encode()}), 5)
+    return wire.decode(m.LoadPluginResponse, reply)["session"]
+
+
+def start_backup(channel, session, timeout):
+    channel.unary(m.SERVICE + "HandlePluginEvent", wire.encode(m.HandlePluginEventRequest, {
+        "session": session, "event": m.EVENT_START_BACKUP_JOB}), timeout)
+
+
+def sessions(host):
+    out = subprocess.run([host_binary(), "status", "--socket", host.socket], capture_output=True, text=True, check=True).stdout
+    return out
+
+
+def test_host_error_arrives_as_grpc_status_with_its_message(host):
+    channel = Channel(host.socket)
+    session = load(channel, "source=dir:path=/nonexistent-bp:")
+    with pytest.raises(RpcError) as e:
+        start_backup(channel, session, 10)
+    assert e.value.code == 5  # NOT_FOUND
+    assert e.value.detail == "path=/nonexistent-bp cannot be read: No such file or directory; check the path option"
+    channel.close()
+
+
+def test_many_calls_on_one_connection(host, work):
+    channel = Channel(host.socket)
+    session = load(channel, "source=dir:path=%s:" % work)
+    start_backup(channel, session, 10)
+    for _ in range(200):
+        channel.unary(m.SERVICE + "CheckFile", wire.encode(m.CheckFileRequest, {"session": session, "fname": b"/x"}), 5)
+    channel.close()
+
+
+def test_deadline_ends_a_call_the_host_does_not_answer_in_time(host, work):
+    lockfile = os.path.join(work, "held.lock")
+    with open(lockfile, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        channel = Channel(host.socket)
+        session = load(channel, "source=dir:path=%s:lockfile=%s:lock_timeout=30:" % (work, lockfile))
+        started = time.time()
+        with pytest.raises(RpcError) as e:
+            start_backup(channel, session, 1)
+        assert time.time() - started < 3
+        assert e.value.code in (4, 14)  # DEADLINE_EXCEEDED from either side
+
+
+def test_abort_from_another_thread_unblocks_a_call_and_the_host_cleans_up(host, work):
+    lockfile = os.path.join(work, "held.lock")
+    with open(lockfile, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        channel = Channel(host.socket)
+        session = load(channel, "source=dir:path=%s:lockfile=%s:lock_timeout=60:" % (work, lockfile))
+        threading.Timer(0.5, channel.abort).start()
+        started = time.time()
+        with pytest.raises(RpcError) as e:
+            start_backup(channel, session, 60)
+        assert time.time() - started < 3
+        assert e.value.code == 1  # CANCELLED
+        deadline = time.time() + 5
+        while "sessions: 0" not in sessions(host) and time.time() < deadline:
+            time.sleep(0.1)
+        assert "sessions: 0" in sessions(host)
