@@ -350,9 +350,9 @@ class Shim:
             return self.open_socket(iop, item)
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
-            handle = os.open(item["open_path"], flags | os.O_NOATIME)
+            handle = os.open(item["open_path"] or item["fname"], flags | os.O_NOATIME)
         except PermissionError:
-            handle = os.open(item["open_path"], flags)
+            handle = os.open(item["open_path"] or item["fname"], flags)
         self.io = {"fd": handle, "kind": "path"}
         self.hand_over(iop, handle)
         return fd.bRC_OK

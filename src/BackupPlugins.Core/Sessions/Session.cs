@@ -20,7 +20,9 @@ public sealed class Session
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cancel = new();
     private readonly SemaphoreSlim _cleanupOnce = new(1, 1);
-    private IEnumerator<BackupItem>? _cursor;
+    private System.Threading.Channels.Channel<BackupItem>? _items;
+    private Task? _producer;
+    private readonly CancellationTokenSource _stopProducer = new();
     private ISourceDriver? _driver;
     private IRestoreDriver? _restore;
     private readonly Dictionary<string, RestoreItem> _openRestores = [];
@@ -87,15 +89,42 @@ public sealed class Session
             Phase = SessionPhase.Prepared;
             await _driver.SnapshotAsync(linked.Token);
             Phase = SessionPhase.Snapshot;
-            _cursor = _driver.Enumerate(_cancel.Token).GetEnumerator();
+            StartProducer(_driver);
             Phase = SessionPhase.Streaming;
+        });
+    }
+
+    /// <summary>
+    /// Walks the source on a background task, a bounded queue ahead of the shim, so producing entries overlaps
+    /// with the file daemon consuming them.
+    /// </summary>
+    private void StartProducer(ISourceDriver driver)
+    {
+        var items = System.Threading.Channels.Channel.CreateBounded<BackupItem>(
+            new System.Threading.Channels.BoundedChannelOptions(4096) { SingleReader = true, SingleWriter = true });
+        _items = items;
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, _stopProducer.Token).Token;
+        _producer = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var item in driver.Enumerate(stop))
+                {
+                    await items.Writer.WriteAsync(item, stop);
+                }
+                items.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                items.Writer.Complete(ex);
+            }
         });
     }
 
     /// <summary>The next entries for start_backup_file; <c>more</c> is false once the source is exhausted.</summary>
     public async Task<(IReadOnlyList<BackupItem> Items, bool More)> NextAsync(int max, byte[] flags)
     {
-        if (_cursor is null || Phase != SessionPhase.Streaming)
+        if (_items is null || Phase != SessionPhase.Streaming)
         {
             throw new BackupPluginException(ErrorKind.Precondition, "session.phase",
                 $"no backup is running in session {Id} (phase {Phase}); the StartBackupJob event must come first");
@@ -103,24 +132,26 @@ public sealed class Session
         Context.FilesetFlags = flags;
         var items = new List<BackupItem>(max);
         var more = true;
-        await RunPhaseAsync(() =>
+        var reader = _items.Reader;
+        await RunPhaseAsync(async () =>
         {
             while (items.Count < max)
             {
-                if (!_cursor.MoveNext())
+                if (!await reader.WaitToReadAsync())
                 {
                     more = false;
                     break;
                 }
-                var item = _cursor.Current;
-                if (item.Error is not null)
+                while (items.Count < max && reader.TryRead(out var item))
                 {
-                    _errors[Convert.ToBase64String(item.Name)] = item;
+                    if (item.Error is not null)
+                    {
+                        _errors[Convert.ToBase64String(item.Name)] = item;
+                    }
+                    items.Add(item);
+                    Interlocked.Increment(ref _files);
                 }
-                items.Add(item);
-                Interlocked.Increment(ref _files);
             }
-            return Task.CompletedTask;
         });
         return (items, more);
     }
@@ -218,7 +249,12 @@ public sealed class Session
                 return;
             }
             Phase = SessionPhase.Cleaning;
-            _cursor?.Dispose();
+            // The walk must stop before anything it reads from (a mount, a snapshot) is undone.
+            await _stopProducer.CancelAsync();
+            if (_producer is not null)
+            {
+                await _producer;
+            }
             var failures = await Ledger.UndoAllAsync(CancellationToken.None);
             foreach (var failure in failures)
             {

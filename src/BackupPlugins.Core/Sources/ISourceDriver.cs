@@ -44,8 +44,8 @@ public interface ISourceDriver
     /// <summary>The entries to back up, produced lazily, in the order Bareos must see them (directories after their contents).</summary>
     IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken);
 
-    /// <summary>Writes a <see cref="DataDelivery.Socket"/> entry's data to <paramref name="destination"/>; throws if the data is incomplete.</summary>
-    Task WriteDataAsync(BackupItem item, Stream destination, CancellationToken cancellationToken);
+    /// <summary>Writes a <see cref="DataDelivery.Socket"/> entry's data to <paramref name="sink"/>; throws if the data is incomplete.</summary>
+    Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken);
 
     /// <summary>Accurate mode: keep a catalog name the job did not list (e.g. it could not be read)?</summary>
     bool KeepUnseen(byte[] name);

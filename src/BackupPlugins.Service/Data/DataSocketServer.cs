@@ -2,6 +2,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using BackupPlugins.Core.Sources;
 using BackupPlugins.Service.Hosting;
 
 namespace BackupPlugins.Service.Data;
@@ -21,17 +22,17 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
     public string Path => settings.SocketPath + ".data";
     public TimeSpan StallTimeout { get; set; } = settings.StallTimeout;
 
-    private sealed class Transfer(string session, Func<Stream, CancellationToken, Task> producer)
+    private sealed class Transfer(string session, Func<DataSink, CancellationToken, Task> producer)
     {
         public string Session { get; } = session;
-        public Func<Stream, CancellationToken, Task> Producer { get; } = producer;
+        public Func<DataSink, CancellationToken, Task> Producer { get; } = producer;
         public TaskCompletionSource<TransferResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenSource Cancel { get; } = new();
     }
 
     public sealed record TransferResult(long Bytes, bool Complete, string Error);
 
-    public byte[] Register(string session, Func<Stream, CancellationToken, Task> producer)
+    public byte[] Register(string session, Func<DataSink, CancellationToken, Task> producer)
     {
         var token = RandomNumberGenerator.GetBytes(TokenLength);
         _transfers[Convert.ToHexString(token)] = new Transfer(session, producer);
@@ -124,7 +125,7 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
         await using var stream = new WatchedStream(new NetworkStream(client, ownsSocket: false), StallTimeout, linked);
         try
         {
-            await transfer.Producer(stream, linked.Token);
+            await transfer.Producer(new SocketDataSink(client, stream), linked.Token);
             await stream.FlushAsync(linked.Token);
             client.Shutdown(SocketShutdown.Send);
             transfer.Done.TrySetResult(new TransferResult(stream.Written, true, ""));

@@ -34,6 +34,13 @@ internal sealed class WatchedStream : Stream
         _progressAtLastCheck = progress;
     }
 
+    /// <summary>Counts bytes sent past this stream (sendfile).</summary>
+    public void Advance(long n)
+    {
+        Interlocked.Add(ref _written, n);
+        Interlocked.Increment(ref _lastProgress);
+    }
+
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await _inner.WriteAsync(buffer, cancellationToken);

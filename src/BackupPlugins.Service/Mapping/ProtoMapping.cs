@@ -67,8 +67,9 @@ internal static class ProtoMapping
             EntryKind.Symlink or EntryKind.HardLink => ByteString.CopyFrom(BareosNames.Encode(item.Link)),
             _ => ByteString.Empty,
         };
-        if (item.Data == DataDelivery.Path && item.OpenPath is not null)
+        if (item.Data == DataDelivery.Path && item.OpenPath is not null && !item.OpenPath.AsSpan().SequenceEqual(fname))
         {
+            // Left out when it is the name itself (the common case): the shim then opens fname.
             file.OpenPath = ByteString.CopyFrom(item.OpenPath);
         }
         foreach (var (name, value) in item.Xattrs)

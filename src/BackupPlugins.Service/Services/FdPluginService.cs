@@ -91,10 +91,10 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
             "data.unknown", $"FileOpen for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
         var driver = session.Driver!;
-        var token = data.Register(session.Id, async (stream, ct) =>
+        var token = data.Register(session.Id, async (sink, ct) =>
         {
-            await driver.WriteDataAsync(item, stream, ct);
-            session.AddBytes(stream.Position);
+            await driver.WriteDataAsync(item, sink, ct);
+            session.AddBytes(sink.Written);
         });
         var reply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(token) };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
@@ -148,7 +148,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
             "data.unknown", $"ReadFile for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
         var chunk = (int)Math.Clamp(request.ChunkSize == 0 ? 1u << 20 : request.ChunkSize, 4096u, 4u << 20);
         await using var writer = new ChunkWriter(responseStream, chunk);
-        await session.Driver!.WriteDataAsync(item, writer, context.CancellationToken);
+        await session.Driver!.WriteDataAsync(item, new DataSink(writer), context.CancellationToken);
         await writer.FlushAsync(context.CancellationToken);
         session.AddBytes(writer.Position);
     }

@@ -50,12 +50,10 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
         }
     }
 
-    public async Task WriteDataAsync(BackupItem item, Stream destination, CancellationToken cancellationToken)
+    public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
     {
-        await using var file = new FileStream(
-            FileSystem.OpenRead(item.OpenPath ?? item.Name),
-            FileAccess.Read, bufferSize: 0);
-        await file.CopyToAsync(destination, 1 << 20, cancellationToken);
+        using var file = FileSystem.OpenRead(item.OpenPath ?? item.Name);
+        await sink.SendFileAsync(file, cancellationToken);
     }
 
     public bool KeepUnseen(byte[] name) => false;

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using Microsoft.Win32.SafeHandles;
+
+namespace BackupPlugins.Core.Sources;
+
+/// <summary>
+/// Where a driver writes an entry's data (<see cref="ISourceDriver.WriteDataAsync"/>): a stream, plus a fast way
+/// to send a whole open file that a sink may implement without copying through user space (sendfile).
+/// </summary>
+public class DataSink(Stream stream)
+{
+    public Stream Stream { get; } = stream;
+
+    /// <summary>Bytes written so far.</summary>
+    public virtual long Written => Stream.CanSeek ? Stream.Position : _copied;
+
+    private long _copied;
+
+    /// <summary>Sends the rest of <paramref name="file"/> (from its current offset) to the sink.</summary>
+    public virtual async Task SendFileAsync(SafeFileHandle file, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        long offset = 0;
+        int n;
+        while ((n = await RandomAccess.ReadAsync(file, buffer, offset, cancellationToken)) > 0)
+        {
+            await Stream.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+            offset += n;
+            _copied += n;
+        }
+    }
+}
