@@ -32,6 +32,7 @@ class Shim:
         self.cmd = b""
         self.last_definition = None
         self.cancelled = False
+        self.started = False
         self.in_core = hasattr(fd, "iostat_do_in_core")
         self.lock = threading.Lock()
 
@@ -128,12 +129,7 @@ class Shim:
         if self.channel is None:
             return fd.bRC_OK
         if event == fd.bEventStartBackupJob:
-            try:
-                self.call("HandlePluginEvent", m.HandlePluginEventRequest, m.PluginReply,
-                          {"session": self.session, "event": m.EVENT_START_BACKUP_JOB, "job": self.job_info()})
-            except RpcError as e:
-                return self.fatal(e.detail)
-            return fd.bRC_OK
+            return self.start(m.EVENT_START_BACKUP_JOB)
         if event in (fd.bEventEndBackupJob, fd.bEventEndRestoreJob, fd.bEventJobEnd):
             code = {fd.bEventEndBackupJob: m.EVENT_END_BACKUP_JOB, fd.bEventEndRestoreJob: m.EVENT_END_RESTORE_JOB}.get(event, m.EVENT_JOB_END)
             try:
@@ -146,6 +142,15 @@ class Shim:
             finally:
                 self.close()
         return fd.bRC_OK
+
+    def start(self, event):
+        self.started = True
+        try:
+            self.call("HandlePluginEvent", m.HandlePluginEventRequest, m.PluginReply,
+                      {"session": self.session, "event": event, "job": self.job_info()})
+        except RpcError as e:
+            return self.fatal(e.detail)
+        return self.fd.bRC_OK
 
     def cancel(self):
         """Runs on the director-command thread: cut the data and control sockets; the host cleans up."""
@@ -165,6 +170,8 @@ class Shim:
 
     def start_backup_file(self, sp):
         fd = self.fd
+        if not self.started and self.start(m.EVENT_ESTIMATE_COMMAND) != fd.bRC_OK:
+            return fd.bRC_Error  # an estimate: python never sees StartBackupJob
         while True:
             if not self.queue and self.more:
                 try:

@@ -177,3 +177,39 @@ def test_exclude_globs_anchored_and_at_any_depth(host, fd, work):
     assert_ok(fd, full)
     names = sorted(f["fname"][len(src):] for f in fd.job(full)["files"])
     assert names == ["/", "/keep/", "/keep/c.txt", "/keep/cache/", "/keep/cache/e.txt"]
+
+
+def test_estimate_lists_every_entry_with_sizes_and_reads_nothing(host, fd, work):
+    src = os.path.join(work, "src")
+    make_corpus(src)
+    entries = [src] + [os.path.join(d, n) for d, dirs, files in os.walk(src) for n in dirs + files]
+    result = fd.estimate(definition(host, src))
+    assert result["status"] == OK, result["messages"]
+    assert len(result["files"]) == len(entries)
+    regular = [os.lstat(e) for e in entries if os.path.isfile(e) and not os.path.islink(e)]
+    first_names = {(st.st_dev, st.st_ino): st.st_size for st in regular}
+    assert sum(f["statp"]["st_size"] for f in result["files"] if f["type"] == 3) == sum(first_names.values())
+    assert not [c for c in result["calls"] if c[0] in ("plugin_io", "get_xattr", "get_acl")]
+
+
+def test_regexwhere_moves_the_tree(host, fd, work):
+    src = os.path.join(work, "src")
+    make_corpus(src)
+    expected = snapshot(src)
+    full = fd.backup(definition(host, src))
+    target = os.path.join(work, "moved")
+    r = fd.restore([full], regexwhere="!%s!%s!" % (src, target))
+    assert_ok(fd, r)
+    assert diff(expected, snapshot(target)) == []
+
+
+def test_replace_never_keeps_what_is_there(host, fd, work):
+    src = os.path.join(work, "src")
+    make_corpus(src)
+    full = fd.backup(definition(host, src))
+    with open(os.path.join(src, "small.txt"), "wb") as f:
+        f.write(b"local edit\n")
+    r = fd.restore([full], where="", replace="n")
+    assert_ok(fd, r)
+    with open(os.path.join(src, "small.txt"), "rb") as f:
+        assert f.read() == b"local edit\n"

@@ -2,6 +2,7 @@
 """The restore-truth corpus and an exact tree comparison (bytes, type, mode, owner, mtime to the ns,
 symlink targets, device numbers, xattrs, hard-link groups, non-UTF-8 names)."""
 import hashlib
+import struct
 import os
 import stat
 
@@ -51,6 +52,11 @@ def make_corpus(root):
     os.setxattr(x, b"user.comment", b"a comment")
     os.setxattr(x, b"user.binary", bytes(range(256)))
     os.setxattr(os.path.join(b, b"dir"), b"user.dir-note", b"on a directory")
+    acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in (
+        (0x01, 6, 0xFFFFFFFF), (0x02, 4, 1234), (0x04, 4, 0xFFFFFFFF), (0x10, 4, 0xFFFFFFFF), (0x20, 0, 0xFFFFFFFF)))
+    a = write(b"acl.txt", b"with a POSIX ACL\n", mode=0o640)
+    os.setxattr(a, b"system.posix_acl_access", acl)
+    os.setxattr(os.path.join(b, b"dir/sub"), b"system.posix_acl_default", acl)
     # Directory times last, deepest first.
     for rel, ns in ((b"dir/sub/deeper", 1_600_000_000_000_000_001), (b"dir/sub", 1_600_000_000_000_000_002),
                     (b"dir", 1_600_000_000_000_000_003), (b"empty-dir", 1_600_000_000_000_000_004)):

@@ -57,6 +57,19 @@ class FileDaemon:
         self.jobs[jobid] = result
         return jobid
 
+    def estimate(self, definition, **extra):
+        """An estimate job: files and bytes counted from the stat packets, no data read, nothing stored."""
+        jobid = self.next_id
+        self.next_id += 1
+        if not definition.endswith(":"):
+            definition += ":"
+        spec = {"kind": "estimate", "definition": definition, "cmd": self.command(definition.rstrip(":")),
+                "values": self.values(jobid, "F", "B", 0, False, None)}
+        spec.update(extra)
+        result = self.run(spec, jobid)
+        result["jobid"] = jobid
+        return result
+
     def restore(self, jobids, where="", regexwhere=None, replace="a", plugin_options=(), **extra):
         jobid = self.next_id
         self.next_id += 1
@@ -76,6 +89,7 @@ class FileDaemon:
             "volumes": {str(j): os.path.join(self.workdir, "job-%d.vol" % j) for j in self.jobs},
             "values": self.values(jobid, " ", "R", 0, False, where),
         }
+        spec["values"]["14"] = regexwhere
         spec.update(extra)
         result = self.run(spec, jobid)
         result["jobid"] = jobid

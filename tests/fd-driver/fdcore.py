@@ -300,6 +300,29 @@ class JobCore:
             if rc != fd.bRC_More:
                 break
 
+    # ---- estimate -----------------------------------------------------------------------------------
+    def estimate(self):
+        """PluginEstimate: the estimate command, then start/end_backup_file with no I/O; sizes from statp."""
+        definition = self.spec["definition"]
+        if not self.load(definition):
+            return self.result()
+        self.event(fd.bEventEndFileSet)
+        self.call("parse_plugin_definition", definition)
+        flags = bytes.fromhex(self.spec.get("flags", FO_XATTR_ACL_FLAGS.hex()))
+        while not self.canceled_or_fatal():
+            sp = fd.SavePacket(self.spec["cmd"], flags)
+            rc = self.call("start_backup_file", sp)
+            if rc != fd.bRC_OK:
+                break
+            record = self.copy_back(sp)
+            if record is None:
+                break
+            self.files.append(record)
+            if self.call("end_backup_file") != fd.bRC_More:
+                break
+        self.event(fd.bEventJobEnd)
+        return self.result()
+
     # ---- restore ----------------------------------------------------------------------------------
     def restore(self):
         spec = self.spec
@@ -380,7 +403,7 @@ def run(spec_path, result_path):
         spec = json.load(f)
     spec["values"] = {int(k): v for k, v in spec["values"].items()}
     core = JobCore(spec)
-    result = core.backup() if spec["kind"] == "backup" else core.restore()
+    result = {"backup": core.backup, "restore": core.restore, "estimate": core.estimate}[spec["kind"]]()
     with open(result_path, "w") as f:
         f.write(json.dumps(result))  # json.dump to a file takes the slow pure-Python encoder
 

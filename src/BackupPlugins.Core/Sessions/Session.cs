@@ -168,12 +168,15 @@ public sealed class Session
         _errors.ContainsKey(Convert.ToBase64String(name)) || (_driver?.KeepUnseen(name) ?? false);
 
     /// <summary>create_file: on the first call, builds the restore driver from the recorded command and this job's options.</summary>
-    public async Task<CreateResult> CreateFileAsync(string recordedCommand, RestoreItem item, CancellationToken cancellationToken)
+    public async Task<CreateResult> CreateFileAsync(string recordedCommand, RestoreItem item, string where, string regexWhere,
+        CancellationToken cancellationToken)
     {
         if (_restore is null)
         {
             await RunPhaseAsync(async () =>
             {
+                // The restore packet's where/regexwhere are what the core applied to the names.
+                UpdateJob(Job with { Where = where, RegexWhere = regexWhere });
                 // Options given for the restore (pluginoptions) were merged first and win over the recorded ones.
                 Options.Merge(PluginDefinition.StripCommand(recordedCommand));
                 var factory = _catalog.Get(Options["source"]);

@@ -43,7 +43,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         }
         switch (request.Event)
         {
-            case V1.EventType.EventStartBackupJob:
+            case V1.EventType.EventStartBackupJob or V1.EventType.EventEstimateCommand:
                 await session.StartBackupAsync(context.CancellationToken);
                 break;
             case V1.EventType.EventCancelCommand:
@@ -114,7 +114,8 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     {
         var session = sessions.Get(request.Session);
         var item = ProtoMapping.ToDomain(request);
-        var result = await session.CreateFileAsync(request.Cmd.ToStringUtf8(), item, context.CancellationToken);
+        var result = await session.CreateFileAsync(request.Cmd.ToStringUtf8(), item, request.Where, request.RegexWhere,
+            context.CancellationToken);
         var reply = new V1.CreateFileResponse
         {
             Status = ProtoMapping.ToProto(result.Outcome),

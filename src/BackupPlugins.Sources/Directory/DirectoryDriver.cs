@@ -60,8 +60,10 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
 
     public async Task BeginRestoreAsync(CancellationToken cancellationToken)
     {
+        // The restore root: where + path; the path itself in place; "/" when regexwhere may send names anywhere.
         var where = context.Job.Where.TrimEnd('/');
-        _restorer = new TreeRestorer(PosixPath.FromString(where.Length == 0 ? options.Path : where + options.Path));
+        var root = context.Job.RegexWhere.Length > 0 ? "/" : where.Length == 0 ? options.Path : where + options.Path;
+        _restorer = new TreeRestorer(PosixPath.FromString(root));
         await LockAsync(cancellationToken);
     }
 
