@@ -295,5 +295,9 @@ public static unsafe class FileSystem
     public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenRead(ReadOnlySpan<byte> path) =>
         new(Open(path, Libc.ORdOnly, 0), ownsHandle: true);
 
+    /// <summary>Opens (creating or truncating) a file for writing without following a symlink.</summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenWrite(ReadOnlySpan<byte> path) =>
+        new(Open(path, Libc.OWrOnly | Libc.OCreat | Libc.OTrunc | Libc.ONoFollow, 0x180), ownsHandle: true);
+
     public static string DescribeErrno(int errno) => Libc.Describe(errno);
 }

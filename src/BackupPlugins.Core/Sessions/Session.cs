@@ -30,8 +30,14 @@ public sealed class Session
     private long _files;
     private long _bytes;
 
-    public Session(string id, string connection, JobFacts job, SourceCatalog catalog, IToolRunner tools, ILogger logger)
+    private readonly TimeProvider _clock;
+
+    public Session(string id, string connection, JobFacts job, SourceCatalog catalog, IToolRunner tools, ILogger logger,
+        TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
+        Started = _clock.GetUtcNow();
+        LastCall = Started;
         Id = id;
         Connection = connection;
         Job = job;
@@ -50,15 +56,15 @@ public sealed class Session
     public CleanupLedger Ledger { get; }
     public JobMessageQueue Messages { get; } = new();
     public JobContext Context { get; private set; }
-    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
-    public DateTimeOffset LastCall { get; private set; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset Started { get; }
+    public DateTimeOffset LastCall { get; private set; }
     public long Files => Interlocked.Read(ref _files);
     public long Bytes => Interlocked.Read(ref _bytes);
     public string? Source => Options["source"];
     public CancellationToken Cancellation => _cancel.Token;
     public ISourceDriver? Driver => _driver;
 
-    public void Touch() => LastCall = DateTimeOffset.UtcNow;
+    public void Touch() => LastCall = _clock.GetUtcNow();
 
     public void AddBytes(long n) => Interlocked.Add(ref _bytes, n);
 
@@ -192,6 +198,13 @@ public sealed class Session
         Interlocked.Increment(ref _files);
         return result;
     }
+
+    /// <summary>The regular file created by create_file for <paramref name="target"/>, to be written (WriteFile RPC).</summary>
+    public RestoreItem OpenRestoreTarget(byte[] target) =>
+        _openRestores.TryGetValue(Convert.ToBase64String(target), out var item) && item.Kind == EntryKind.Regular
+            ? item
+            : throw new BackupPluginException(ErrorKind.Precondition, "session.phase",
+                $"{Posix.PosixPath.Display(target)} is not a regular file waiting for its data (call CreateFile first)");
 
     public void EndRestoreFile(byte[] target, RestoreMetadata metadata)
     {

@@ -23,7 +23,7 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
     public Session Open(string connection, JobFacts job)
     {
         var id = $"j{job.JobId}-{Guid.NewGuid():N}"[..20];
-        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"));
+        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"), clock);
         _sessions[id] = session;
         _logger.LogInformation("Session {Session} opened for job {JobId} ({JobName})", id, job.JobId, job.JobName);
         return session;

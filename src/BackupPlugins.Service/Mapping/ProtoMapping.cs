@@ -108,11 +108,7 @@ internal static class ProtoMapping
             _ => throw new Core.Errors.BackupPluginException(Core.Errors.ErrorKind.BadInput, "restore.type",
                 $"cannot restore {PosixPath.Display(r.Ofname.Span)}: file type {r.Type} is not one this plugin writes"),
         };
-        var target = BareosNames.Decode(r.Ofname.Span);
-        if (target.Length > 1 && target[^1] == (byte)'/')
-        {
-            target = target[..^1];
-        }
+        var target = DecodeTarget(r.Ofname.Span);
         var replace = r.Replace switch
         {
             V1.ReplaceMode.ReplaceIfnewer => ReplaceMode.IfNewer,
@@ -121,6 +117,13 @@ internal static class ProtoMapping
             _ => ReplaceMode.Always,
         };
         return new RestoreItem(target, BareosNames.Decode(r.Olname.Span), kind, stat, replace);
+    }
+
+    /// <summary>A restore packet's output name as the raw path (directories lose their trailing '/').</summary>
+    public static byte[] DecodeTarget(ReadOnlySpan<byte> ofname)
+    {
+        var target = BareosNames.Decode(ofname);
+        return target.Length > 1 && target[^1] == (byte)'/' ? target[..^1] : target;
     }
 
     public static V1.CreateStatus ToProto(CreateOutcome outcome) => outcome switch

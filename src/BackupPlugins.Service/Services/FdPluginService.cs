@@ -132,11 +132,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     public override Task<V1.PluginReply> EndRestoreFile(V1.EndRestoreFileRequest request, ServerCallContext context)
     {
         var session = sessions.Get(request.Session);
-        var target = BareosNames.Decode(request.Ofname.Span);
-        if (target.Length > 1 && target[^1] == (byte)'/')
-        {
-            target = target[..^1];
-        }
+        var target = ProtoMapping.DecodeTarget(request.Ofname.Span);
         var acl = request.Acl.IsEmpty ? null : request.Acl.ToByteArray();
         session.EndRestoreFile(target, new RestoreMetadata(ProtoMapping.ToDomain(request.Xattrs), acl, request.DataOk));
         return Task.FromResult(Reply(session));
@@ -152,6 +148,32 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         await session.Driver!.WriteDataAsync(item, new DataSink(writer), context.CancellationToken);
         await writer.FlushAsync(context.CancellationToken);
         session.AddBytes(writer.Position);
+    }
+
+    public override async Task<V1.WriteFileResponse> WriteFile(IAsyncStreamReader<V1.WriteFileRequest> requestStream, ServerCallContext context)
+    {
+        if (!await requestStream.MoveNext(context.CancellationToken))
+        {
+            throw new BackupPluginException(ErrorKind.BadInput, "data.empty", "WriteFile needs a first message naming the session and file");
+        }
+        var first = requestStream.Current;
+        var session = sessions.Get(first.Session);
+        var target = session.OpenRestoreTarget(ProtoMapping.DecodeTarget(first.Ofname.Span)).Target;
+        using var handle = Core.Posix.FileSystem.OpenWrite(target);
+        long written = 0;
+        var message = first;
+        while (true)
+        {
+            await RandomAccess.WriteAsync(handle, message.Data.Memory, written, context.CancellationToken);
+            written += message.Data.Length;
+            if (!await requestStream.MoveNext(context.CancellationToken))
+            {
+                break;
+            }
+            message = requestStream.Current;
+        }
+        session.AddBytes(written);
+        return new V1.WriteFileResponse { Bytes = written };
     }
 
     private static V1.PluginReply Reply(Session session)
