@@ -79,9 +79,9 @@ def main():
         rows.append(("large file: path data path (data phase)", "%.0f MB/s" % (mb / t_path), "%.2f of cat (target >= 0.95); whole job %.0f MB/s" % (t_cat / t_path, mb / w_path)))
         rows.append(("large file: socket data path (data phase)", "%.0f MB/s" % (mb / t_sock), "%.2f of cat (target >= 0.90); whole job %.0f MB/s" % (t_cat / t_sock, mb / w_sock)))
         bench = os.path.join(ROOT, "tests", "BackupPlugins.Benchmarks", "bin", "Release", "net10.0", "BackupPlugins.Benchmarks")
-        out = min((subprocess.run([bench, host.socket, big_dir, "big.bin"], capture_output=True, text=True, check=True).stdout.split()
-                   for _ in range(a.runs)), key=lambda r: float(r[1]))
-        rows.append(("large file: ReadFile streaming RPC, .NET client", "%s MB/s" % out[2], "target >= 1000 MB/s"))
+        out = subprocess.run([bench, host.socket, big_dir, "big.bin", str(64 << 10), str(a.runs + 1)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        rows.append(("large file: ReadFile streaming RPC, .NET client", "%s MB/s" % out[1], "best of %d on one connection (target >= 1000 MB/s)" % (a.runs + 1)))
         rss_big = peak_rss_mb(host)
         rows.append(("host peak RSS after large-file runs", "%.0f MB" % rss_big, "target <= 150 MB"))
 

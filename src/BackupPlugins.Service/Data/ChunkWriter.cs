@@ -32,7 +32,8 @@ internal sealed class ChunkWriter(IServerStreamWriter<V1.DataChunk> output, int 
     {
         if (_filled > 0)
         {
-            await output.WriteAsync(new V1.DataChunk { Data = UnsafeByteOperations.UnsafeWrap(_buffer.AsMemory(0, _filled).ToArray()) });
+            // The message is serialized before WriteAsync completes, so the buffer can be wrapped, not copied.
+            await output.WriteAsync(new V1.DataChunk { Data = UnsafeByteOperations.UnsafeWrap(_buffer.AsMemory(0, _filled)) });
             _filled = 0;
         }
     }

@@ -32,6 +32,9 @@ public static class HostFactory
         File.Delete(settings.SocketPath);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // Large inbound windows for WriteFile streams (the defaults throttle a fast client).
+            kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
             kestrel.ListenUnixSocket(settings.SocketPath, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

@@ -143,7 +143,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         var session = sessions.Get(request.Session);
         var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
             "data.unknown", $"ReadFile for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
-        var chunk = (int)Math.Clamp(request.ChunkSize == 0 ? 1u << 20 : request.ChunkSize, 4096u, 4u << 20);
+        var chunk = (int)Math.Clamp(request.ChunkSize == 0 ? 64u << 10 : request.ChunkSize, 4096u, 4u << 20);
         await using var writer = new ChunkWriter(responseStream, chunk);
         await session.Driver!.WriteDataAsync(item, new DataSink(writer), context.CancellationToken);
         await writer.FlushAsync(context.CancellationToken);
