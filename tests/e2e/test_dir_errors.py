@@ -150,6 +150,7 @@ def test_cancel_ends_the_job_and_releases_everything(host, fd, work):
     jobid = fd.backup("source=dir:path=%s:lockfile=%s:socket=%s" % (src, lockfile, host.socket), cancel_after_files=3)
     job = fd.job(jobid)
     assert job["status"] == "A"
+    assert messages(fd, jobid, ERROR) == [] and messages(fd, jobid, FATAL) == []
     names = [c[0] for c in job["calls"]]
     assert names.count("start_backup_file") == 3
     assert ("handle_plugin_event", 2) not in [(c[0], c[1]) for c in job["calls"]]

@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""plugin_io: descriptors for the file daemon's core (io-in-core), or plugin reads/writes before Bareos 22."""
+import errno
+import os
+import socket
+
+from . import messages as m, options as opts
+from .h2client import RpcError
+
+
+class DataCallbacks:
+    def plugin_io(self, iop):
+        fd = self.fd
+        func = iop.func
+        try:
+            if func == fd.IO_OPEN:
+                return self.io_open(iop)
+            io = self.io
+            if io is None:
+                iop.status = -1
+                iop.io_errno = errno.EBADF
+                return fd.bRC_Error
+            if func == fd.IO_READ:
+                data = os.read(io["fd"], iop.count)
+                iop.buf = bytearray(data)
+                iop.status = len(data)
+            elif func == fd.IO_WRITE:
+                view = memoryview(iop.buf)[:iop.count]
+                while view:
+                    view = view[os.write(io["fd"], view):]
+                iop.status = iop.count
+            elif func == fd.IO_SEEK:
+                iop.status = os.lseek(io["fd"], iop.offset, iop.whence)
+            elif func == fd.IO_CLOSE:
+                return self.io_close(iop)
+            return fd.bRC_OK
+        except OSError as e:
+            iop.status = -1
+            iop.io_errno = e.errno or errno.EIO
+            if self.restore is not None:
+                self.restore["data_ok"] = False
+            return fd.bRC_Error
+
+    def hand_over(self, iop, handle):
+        if self.in_core:
+            iop.filedes = handle
+            iop.status = self.fd.iostat_do_in_core
+        else:
+            iop.status = 0
+
+    def io_open(self, iop):
+        fd = self.fd
+        self.close_io()
+        if self.restore is not None:
+            path = self.restore["open_path"] or self.restore["ofname"]
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            self.io = {"fd": handle, "kind": "restore"}
+            self.hand_over(iop, handle)
+            return fd.bRC_OK
+        item = self.item
+        if item is None:
+            iop.status = -1
+            iop.io_errno = errno.ENOENT
+            return fd.bRC_Error
+        if item["data_path"] == m.DATA_PATH_SOCKET:
+            return self.open_socket(iop, item)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            handle = os.open(item["open_path"] or item["fname"], flags | os.O_NOATIME)
+        except PermissionError:
+            handle = os.open(item["open_path"] or item["fname"], flags)
+        self.io = {"fd": handle, "kind": "path"}
+        self.hand_over(iop, handle)
+        return fd.bRC_OK
+
+    def open_socket(self, iop, item):
+        reply = self.call("FileOpen", m.FileOpenRequest, m.FileOpenResponse,
+                          {"session": self.session, "fname": item["fname"], "flags": iop.flags, "mode": iop.mode})
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(opts.LOAD_TIMEOUT)
+            sock.connect(reply["data_socket"])
+            sock.sendall(reply["token"])
+            sock.settimeout(None)
+        except OSError:
+            sock.close()
+            raise
+        self.io = {"fd": sock.fileno(), "sock": sock, "token": reply["token"], "kind": "socket"}
+        self.hand_over(iop, sock.fileno())
+        return self.fd.bRC_OK
+
+    def io_close(self, iop):
+        fd = self.fd
+        io = self.io
+        iop.status = 0
+        if io["kind"] == "path" and self.item is not None:
+            st = os.fstat(io["fd"])
+            want = self.item["stat"]
+            if st.st_size != want["size"] or int(st.st_mtime) != want["mtime"]:
+                self.error("%s changed while it was being backed up (size %d, now %d); the saved copy may be inconsistent"
+                           % (self.item["fname"].decode("utf-8"), want["size"], st.st_size))
+        self.close_io()
+        if io["kind"] == "socket":
+            try:
+                reply = self.call("FileClose", m.FileCloseRequest, m.FileCloseResponse,
+                                  {"session": self.session, "token": io["token"]})
+            except RpcError as e:
+                iop.status = -1
+                return self.fatal("%s: cannot confirm its data stream: %s" % (self.item["fname"].decode("utf-8"), e.detail))
+            if not reply["complete"]:
+                iop.status = -1
+                return self.fatal("%s: data stream incomplete after %d bytes: %s"
+                                  % (self.item["fname"].decode("utf-8"), reply["bytes"], reply["error"]))
+        return fd.bRC_OK
