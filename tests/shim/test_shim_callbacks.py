@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The shim's own decisions, with the host's replies scripted: what reaches the job log and which bRC comes back."""
+import importlib
+import os
+import socket
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path[:0] = [os.path.join(ROOT, "tests", "fd-driver"), os.path.join(ROOT, "bareos-shim")]
+
+import bareosfd as fd  # noqa: E402  (the FD driver's stand-in)
+from backupplugins_shim import messages as m, wire  # noqa: E402
+from backupplugins_shim.h2client import RpcError  # noqa: E402
+from backupplugins_shim.plugin import Shim  # noqa: E402
+
+
+class Core:
+    def __init__(self):
+        self.messages = []
+
+    def get_value(self, var):
+        return {fd.bVarJobId: 3, fd.bVarLevel: ord("F"), fd.bVarType: ord("B")}.get(var)
+
+    def job_message(self, kind, text):
+        self.messages.append((kind, text))
+
+    def register_events(self, events):
+        pass
+
+    def debug_message(self, level, text):
+        pass
+
+
+class ScriptedChannel:
+    """Answers each method with a scripted reply dict (or raises a scripted RpcError)."""
+
+    def __init__(self, replies):
+        self.replies = replies
+        self.calls = []
+
+    def unary(self, method, payload, timeout):
+        name = method.rsplit("/", 1)[1]
+        self.calls.append(name)
+        reply = self.replies[name]
+        if isinstance(reply, Exception):
+            raise reply
+        schema = getattr(m, name + "Response", m.PluginReply)
+        return wire.encode(schema, reply)
+
+    def abort(self):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def core():
+    c = Core()
+    fd._core = c
+    return c
+
+
+def shim_with(replies):
+    shim = Shim(fd)
+    shim.channel = ScriptedChannel(replies)
+    shim.session = "s1"
+    shim.started = True
+    return shim
+
+
+def test_incomplete_data_stream_fails_the_job(core):
+    shim = shim_with({"FileClose": {"bytes": 1000, "complete": False, "error": "zfs send exited with code 1"}})
+    shim.item = {"fname": b"/tank/data@bp-7.zfs", "stat": {"size": -1, "mtime": 0}}
+    a, b = socket.socketpair()
+    shim.io = {"fd": a.fileno(), "sock": a, "token": b"t" * 16, "kind": "socket"}
+    iop = fd.IoPacket(fd.IO_CLOSE)
+    assert shim.plugin_io(iop) == fd.bRC_Error
+    assert iop.status == -1
+    assert core.messages == [(fd.M_FATAL, "backupplugins: /tank/data@bp-7.zfs: data stream incomplete after 1000 bytes: "
+                                          "zfs send exited with code 1\n")]
+    b.close()
+
+
+def test_host_job_messages_are_replayed_with_their_severity(core):
+    shim = shim_with({"StartBackupFile": {"items": [], "more": False, "messages": [
+        {"severity": 6, "text": "locked /run/lock/x"}, {"severity": 5, "text": "plugin option \"x\" has an empty value"}]}})
+    sp = fd.SavePacket("cmd", bytes(5))
+    assert shim.start_backup_file(sp) == fd.bRC_Stop
+    assert core.messages == [(fd.M_INFO, "locked /run/lock/x\n"), (fd.M_WARNING, "plugin option \"x\" has an empty value\n")]
+
+
+def test_host_error_during_backup_is_fatal_with_its_text(core):
+    shim = shim_with({"StartBackupFile": RpcError(10, "readdir /srv/x: Input/output error")})
+    assert shim.start_backup_file(fd.SavePacket("cmd", bytes(5))) == fd.bRC_Error
+    assert core.messages == [(fd.M_FATAL, "backupplugins: readdir /srv/x: Input/output error\n")]
+
+
+def test_entry_error_is_reported_and_the_next_entry_follows(core):
+    shim = shim_with({"StartBackupFile": {"more": False, "items": [
+        {"error": {"fname": "/srv/secret".encode(), "type": 9, "reason": "cannot stat: Permission denied"}},
+        {"file": {"fname": b"/srv/ok", "type": 3, "stat": {"mode": 0o100644, "size": 1}}},
+    ]}})
+    sp = fd.SavePacket("cmd", bytes(5))
+    assert shim.start_backup_file(sp) == fd.bRC_OK
+    assert sp.fname == "/srv/ok" and sp.statp.st_size == 1
+    assert core.messages == [(fd.M_ERROR, "backupplugins: /srv/secret not saved: cannot stat: Permission denied\n")]
+
+
+def test_module_functions_never_let_an_exception_out(core, monkeypatch):
+    module = importlib.import_module("bareos-fd-backupplugins")
+
+    def boom(*args):
+        raise KeyError("surprise")
+
+    for name in ("start_backup_file", "plugin_io", "create_file", "end_restore_file", "check_file", "get_xattr"):
+        monkeypatch.setattr(module._shim, name, boom)
+    for fn, arg in ((module.start_backup_file, fd.SavePacket("c", bytes(5))), (module.plugin_io, fd.IoPacket(fd.IO_OPEN)),
+                    (module.create_file, fd.RestorePacket()), (module.check_file, "/x"),
+                    (module.get_xattr, fd.XattrPacket("/x"))):
+        assert fn(arg) == fd.bRC_Error
+    assert module.end_restore_file() == fd.bRC_Error
+    assert all(k == fd.M_FATAL and "KeyError: 'surprise'" in t for k, t in core.messages) and len(core.messages) == 6
+
+
+def test_every_python_fd_entry_point_exists_and_returns_an_int(core):
+    module = importlib.import_module("bareos-fd-backupplugins")
+    for name in ("load_bareos_plugin", "parse_plugin_definition", "handle_plugin_event", "start_backup_file",
+                 "end_backup_file", "plugin_io", "start_restore_file", "end_restore_file", "create_file",
+                 "set_file_attributes", "check_file", "get_acl", "set_acl", "get_xattr", "set_xattr",
+                 "restore_object_data", "handle_backup_file"):
+        assert callable(getattr(module, name)), name
+    assert isinstance(module.restore_object_data(None), int)
+    assert isinstance(module.handle_backup_file(None), int)
