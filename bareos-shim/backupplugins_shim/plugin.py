@@ -31,13 +31,20 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         self.last_definition = None
         self.cancelled = False
         self.started = False
+        self.broken = False
         self.in_core = hasattr(fd, "iostat_do_in_core")
 
     # ---- helpers -------------------------------------------------------------------------------
 
     def call(self, name, schema_in, schema_out, request, timeout=None):
         payload = wire.encode(schema_in, request)
-        reply = wire.decode(schema_out, self.channel.unary(m.SERVICE + name, payload, timeout or self.timeout))
+        try:
+            raw = self.channel.unary(m.SERVICE + name, payload, timeout or self.timeout)
+        except RpcError as e:
+            if e.code in (1, 4, 14):
+                self.broken = True  # the connection is gone: the host cleans up on its side
+            raise
+        reply = wire.decode(schema_out, raw)
         for message in reply.get("messages", ()):
             self.fd.JobMessage(message["severity"] or self.fd.M_INFO, message["text"] + "\n")
         return reply
@@ -128,7 +135,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         if event == fd.bEventStartBackupJob:
             return self.start(m.EVENT_START_BACKUP_JOB)
         if event in (fd.bEventEndBackupJob, fd.bEventEndRestoreJob, fd.bEventJobEnd):
-            if self.cancelled:
+            if self.cancelled or self.broken:
                 self.close()  # the host saw the connection go and has cleaned up already
                 return fd.bRC_OK
             code = {fd.bEventEndBackupJob: m.EVENT_END_BACKUP_JOB, fd.bEventEndRestoreJob: m.EVENT_END_RESTORE_JOB}.get(event, m.EVENT_JOB_END)

@@ -197,3 +197,29 @@ def test_restore_refuses_names_outside_the_restore_root(host, fd, work):
                for e in errors), fd.job(r)["messages"]
     assert not os.path.exists(os.path.join(where + src, "..", "..", "escaped.txt"))
     assert os.path.exists(where + src + "/ok.txt")
+
+
+def test_host_killed_mid_job_fails_the_job_and_a_restarted_host_is_clean(host, fd, work):
+    src = os.path.join(work, "src")
+    os.makedirs(src)
+    for i in range(1500):  # more than one batch, so the shim must ask the dead host again
+        with open(os.path.join(src, "f%04d" % i), "w") as f:
+            f.write("x")
+    lockfile = os.path.join(work, "data.lock")
+    started = time.time()
+    jobid = fd.backup("source=dir:path=%s:lockfile=%s:socket=%s" % (src, lockfile, host.socket),
+                      kill_after_files=[10, host.proc.pid])
+    assert time.time() - started < 30
+    job = fd.job(jobid)
+    assert job["status"] == "f"
+    fatal = messages(fd, jobid, FATAL)
+    # Broken pipe or closed connection, depending on when the kill lands; always naming the socket.
+    assert len(fatal) == 2 and fatal[0].startswith("backupplugins: ") and "host at %s " % host.socket in fatal[0], fatal
+    assert fatal[1] == "startBackupFile failed\n"  # from the file daemon itself
+    assert messages(fd, jobid, ERROR) == []
+    assert lock_is_free(lockfile)
+    host.proc.wait()
+    host.start()
+    assert "sessions: 0" in status(host)
+    again = fd.backup("source=dir:path=%s:lockfile=%s:socket=%s" % (src, lockfile, host.socket))
+    assert fd.job(again)["status"] == "T"

@@ -180,6 +180,9 @@ class JobCore:
             self.files.append(record)
             if cancel_after is not None and index == cancel_after:
                 self.cancel_from_other_thread()
+            kill = self.spec.get("kill_after_files")
+            if kill and kill[0] == index:
+                os.kill(kill[1], 9)  # the host dies mid-job
             if self.spec.get("die_after_files") == index:
                 os._exit(9)  # the file daemon process dies: no further callback
             rc = self.call("end_backup_file")
