@@ -145,7 +145,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
             "data.unknown", $"ReadFile for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
         var chunk = (int)Math.Clamp(request.ChunkSize == 0 ? 64u << 10 : request.ChunkSize, 4096u, 4u << 20);
         await using var writer = new ChunkWriter(responseStream, chunk);
-        await session.Driver!.WriteDataAsync(item, new DataSink(writer), context.CancellationToken);
+        await session.Driver!.WriteDataAsync(item, new ChunkWriter.Sink(writer), context.CancellationToken);
         await writer.FlushAsync(context.CancellationToken);
         session.AddBytes(writer.Position);
     }
