@@ -96,9 +96,11 @@ class DataCallbacks:
         if io["kind"] == "path" and self.item is not None:
             st = os.fstat(io["fd"])
             want = self.item["stat"]
-            if st.st_size != want["size"] or int(st.st_mtime) != want["mtime"]:
-                self.error("%s changed while it was being backed up (size %d, now %d); the saved copy may be inconsistent"
-                           % (self.item["fname"].decode("utf-8"), want["size"], st.st_size))
+            if st.st_size != want["size"] or st.st_mtime_ns // 1_000_000_000 != want["mtime"]:
+                what = ("size %d, now %d" % (want["size"], st.st_size) if st.st_size != want["size"]
+                        else "modified while it was read")
+                self.error("%s changed while it was being backed up (%s); the saved copy may be inconsistent"
+                           % (self.item["fname"].decode("utf-8"), what))
         self.close_io()
         if io["kind"] == "socket":
             try:

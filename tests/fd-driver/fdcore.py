@@ -50,6 +50,7 @@ class JobCore:
         self.seen = set()
         self.reads = 0
         self.buffer = bytearray(READ_SIZE)
+        self.record_calls = spec.get("record_calls", True)  # off only for benchmarks
         fd._core = self
         if spec.get("fd_version", 25) < 22:
             del fd.iostat_do_in_core
@@ -76,14 +77,8 @@ class JobCore:
 
     # ---- calling the plugin like python-fd ---------------------------------------------------------
     def call(self, name, *args):
-        detail = None
-        if name == "handle_plugin_event":
-            detail = args[0]
-        elif name == "plugin_io":
-            detail = args[0].func
-        elif name == "check_file":
-            detail = args[0]
-        self.calls.append([name, detail, threading.get_ident()])
+        if self.record_calls:
+            self.record(name, args)
         fn = getattr(self.module, name, None)
         if fn is None:
             self.job_message(fd.M_FATAL, "python-fd: %s not found in module\n" % name)
@@ -97,6 +92,16 @@ class JobCore:
             self.job_message(fd.M_FATAL, "python-fd: %s returned None\n" % name)
             return -1
         return int(result)
+
+    def record(self, name, args):
+        detail = None
+        if name == "handle_plugin_event":
+            detail = args[0]
+        elif name == "plugin_io":
+            detail = args[0].func
+        elif name == "check_file":
+            detail = args[0]
+        self.calls.append([name, detail, threading.get_ident()])
 
     def event(self, event):
         if event in self.events:
