@@ -134,3 +134,16 @@ def test_every_python_fd_entry_point_exists_and_returns_an_int(core):
         assert callable(getattr(module, name)), name
     assert isinstance(module.restore_object_data(None), int)
     assert isinstance(module.handle_backup_file(None), int)
+
+
+def test_unchanged_file_with_a_mtime_just_below_a_whole_second_is_not_reported(core, tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    # 1764633612.999999999 as a float is 1764633613.0: the check must use the nanosecond value.
+    os.utime(path, ns=(1_764_633_612_999_999_999, 1_764_633_612_999_999_999))
+    shim = shim_with({})
+    shim.item = {"fname": os.fsencode(path), "open_path": b"", "data_path": m.DATA_PATH_PATH,
+                 "stat": {"size": 3, "mtime": 1_764_633_612}}
+    assert shim.plugin_io(fd.IoPacket(fd.IO_OPEN)) == fd.bRC_OK
+    assert shim.plugin_io(fd.IoPacket(fd.IO_CLOSE)) == fd.bRC_OK
+    assert core.messages == []
