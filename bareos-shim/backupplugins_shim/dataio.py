@@ -52,6 +52,8 @@ class DataCallbacks:
         fd = self.fd
         self.close_io()
         if self.restore is not None:
+            if self.restore["data_path"] == m.DATA_PATH_SOCKET:
+                return self.open_socket(iop, self.restore["ofname"])
             path = self.restore["open_path"] or self.restore["ofname"]
             handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
             self.io = {"fd": handle, "kind": "restore"}
@@ -63,7 +65,7 @@ class DataCallbacks:
             iop.io_errno = errno.ENOENT
             return fd.bRC_Error
         if item["data_path"] == m.DATA_PATH_SOCKET:
-            return self.open_socket(iop, item)
+            return self.open_socket(iop, item["fname"])
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             handle = os.open(item["open_path"] or item["fname"], flags | os.O_NOATIME)
@@ -73,9 +75,10 @@ class DataCallbacks:
         self.hand_over(iop, handle)
         return fd.bRC_OK
 
-    def open_socket(self, iop, item):
+    def open_socket(self, iop, fname):
+        """A data connection: the host writes the entry into it (backup) or drains it (restore)."""
         reply = self.call("FileOpen", m.FileOpenRequest, m.FileOpenResponse,
-                          {"session": self.session, "fname": item["fname"], "flags": iop.flags, "mode": iop.mode})
+                          {"session": self.session, "fname": fname, "flags": iop.flags, "mode": iop.mode})
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(opts.LOAD_TIMEOUT)
@@ -85,7 +88,7 @@ class DataCallbacks:
         except OSError:
             sock.close()
             raise
-        self.io = {"fd": sock.fileno(), "sock": sock, "token": reply["token"], "kind": "socket"}
+        self.io = {"fd": sock.fileno(), "sock": sock, "token": reply["token"], "kind": "socket", "fname": fname}
         self.hand_over(iop, sock.fileno())
         return self.fd.bRC_OK
 
@@ -101,16 +104,30 @@ class DataCallbacks:
                         else "modified while it was read")
                 self.error("%s changed while it was being backed up (%s); the saved copy may be inconsistent"
                            % (self.item["fname"].decode("utf-8"), what))
+        if io["kind"] == "socket" and self.restore is not None:
+            try:
+                io["sock"].shutdown(socket.SHUT_WR)  # end of data: the host drains to EOF
+            except OSError:
+                pass
         self.close_io()
         if io["kind"] == "socket":
-            try:
-                reply = self.call("FileClose", m.FileCloseRequest, m.FileCloseResponse,
-                                  {"session": self.session, "token": io["token"]})
-            except RpcError as e:
-                iop.status = -1
-                return self.fatal("%s: cannot confirm its data stream: %s" % (self.item["fname"].decode("utf-8"), e.detail))
-            if not reply["complete"]:
-                iop.status = -1
-                return self.fatal("%s: data stream incomplete after %d bytes: %s"
-                                  % (self.item["fname"].decode("utf-8"), reply["bytes"], reply["error"]))
+            return self.confirm_stream(iop, io)
         return fd.bRC_OK
+
+    def confirm_stream(self, iop, io):
+        """The core takes an early EOF for the end of a file: only the host knows whether the stream was whole."""
+        name = io["fname"].decode("utf-8")
+        try:
+            reply = self.call("FileClose", m.FileCloseRequest, m.FileCloseResponse,
+                              {"session": self.session, "token": io["token"]})
+        except RpcError as e:
+            reply = {"complete": False, "bytes": 0, "error": "cannot confirm its data stream: " + e.detail}
+        if reply["complete"]:
+            return self.fd.bRC_OK
+        iop.status = -1
+        text = "%s: data stream incomplete after %d bytes: %s" % (name, reply["bytes"], reply["error"])
+        if self.restore is not None:
+            self.restore["data_ok"] = False
+            self.error(text)  # one file of a restore failed; the others go on
+            return self.fd.bRC_Error
+        return self.fatal(text)

@@ -32,7 +32,8 @@ class RestoreCallbacks:
             rp.create_status = fd.CF_ERROR
             return fd.bRC_OK
         rp.create_status = reply["status"]
-        self.restore = {"ofname": ofname, "open_path": reply["open_path"], "xattrs": [], "acl": b"", "data_ok": True}
+        self.restore = {"ofname": ofname, "open_path": reply["open_path"], "data_path": reply["data_path"],
+                        "xattrs": [], "acl": b"", "data_ok": True}
         return fd.bRC_OK
 
     def set_file_attributes(self, rp):

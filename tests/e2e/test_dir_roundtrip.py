@@ -149,6 +149,10 @@ def test_socket_data_path_round_trips(host, fd, work):
     r = fd.restore([full], where=where)
     assert_ok(fd, r)
     assert diff(expected, snapshot(where + src)) == []
+    kinds = fd.job(r)["io_kinds"]
+    # The core wrote into data sockets that the host drained; sparse files go by path (they need seeks).
+    assert kinds.pop(where + src + "/sparse.img") == "file"
+    assert set(kinds.values()) == {"socket"} and len(kinds) >= 8
 
 
 def test_file_daemon_without_io_in_core_uses_plugin_reads_and_writes(host, work):

@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -50,7 +51,8 @@ class JobCore:
         self.seen = set()
         self.reads = 0
         self.buffer = bytearray(READ_SIZE)
-        self.record_calls = spec.get("record_calls", True)  # off only for benchmarks
+        self.record_calls = spec.get("record_calls", True)
+        self.io_kinds = {}  # restore: what kind of descriptor the plugin handed to the core, by output name  # off only for benchmarks
         fd._core = self
         if spec.get("fd_version", 25) < 22:
             del fd.iostat_do_in_core
@@ -126,7 +128,8 @@ class JobCore:
             self.status = "A"
         elif self.fatal:
             self.status = "f"
-        return {"status": self.status, "messages": self.messages, "calls": self.calls, "files": self.files}
+        return {"status": self.status, "messages": self.messages, "calls": self.calls, "files": self.files,
+                "io_kinds": self.io_kinds}
 
     # ---- backup -----------------------------------------------------------------------------------
     def backup(self):
@@ -380,6 +383,9 @@ class JobCore:
                 self.job_message(fd.M_ERROR, "Could not open %s\n" % entry["ofname"])
                 return
             in_core = iop.status == getattr(fd, "iostat_do_in_core", None)
+            if in_core:
+                mode = os.fstat(iop.filedes).st_mode
+                self.io_kinds[entry["ofname"]] = "socket" if stat.S_ISSOCK(mode) else "file"
             with open(self.spec["volumes"][str(entry["jobid"])], "rb") as vol:
                 for addr, offset, length in entry["data"]:
                     vol.seek(offset)

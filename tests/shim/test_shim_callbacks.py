@@ -75,7 +75,7 @@ def test_incomplete_data_stream_fails_the_job(core):
     shim = shim_with({"FileClose": {"bytes": 1000, "complete": False, "error": "zfs send exited with code 1"}})
     shim.item = {"fname": b"/tank/data@bp-7.zfs", "stat": {"size": -1, "mtime": 0}}
     a, b = socket.socketpair()
-    shim.io = {"fd": a.fileno(), "sock": a, "token": b"t" * 16, "kind": "socket"}
+    shim.io = {"fd": a.fileno(), "sock": a, "token": b"t" * 16, "kind": "socket", "fname": b"/tank/data@bp-7.zfs"}
     iop = fd.IoPacket(fd.IO_CLOSE)
     assert shim.plugin_io(iop) == fd.bRC_Error
     assert iop.status == -1

@@ -26,6 +26,7 @@ public sealed class Session
     private ISourceDriver? _driver;
     private IRestoreDriver? _restore;
     private readonly Dictionary<string, RestoreItem> _openRestores = [];
+    private readonly Dictionary<string, RestoreItem> _socketRestores = [];
     private readonly Dictionary<string, BackupItem> _errors = [];
     private long _files;
     private long _bytes;
@@ -195,9 +196,17 @@ public sealed class Session
         }
         var result = _restore!.Create(item);
         _openRestores[Convert.ToBase64String(item.Target)] = item;
+        if (result.Data == DataDelivery.Socket)
+        {
+            _socketRestores[Convert.ToBase64String(item.Target)] = item;
+        }
         Interlocked.Increment(ref _files);
         return result;
     }
+
+    /// <summary>A restore entry whose data the core writes into a data socket (FileOpen on restore); null if none.</summary>
+    public (RestoreItem Item, IRestoreDriver Driver)? TakeSocketRestore(byte[] target) =>
+        _restore is not null && _socketRestores.Remove(Convert.ToBase64String(target), out var item) ? (item, _restore) : null;
 
     /// <summary>The regular file created by create_file for <paramref name="target"/>, to be written (WriteFile RPC).</summary>
     public RestoreItem OpenRestoreTarget(byte[] target) =>

@@ -35,7 +35,11 @@ public sealed record BackupItem(byte[] Name, EntryKind Kind, PosixStat Stat)
 public enum ReplaceMode { Always, IfNewer, IfOlder, Never }
 
 /// <summary>One entry Bareos asks us to restore (create_file), names already decoded to raw bytes.</summary>
-public sealed record RestoreItem(byte[] Target, byte[] Link, EntryKind Kind, PosixStat Stat, ReplaceMode Replace);
+public sealed record RestoreItem(byte[] Target, byte[] Link, EntryKind Kind, PosixStat Stat, ReplaceMode Replace)
+{
+    /// <summary>The backed-up file had holes (fewer blocks than its size): its data may come with seeks.</summary>
+    public bool Sparse => Kind == EntryKind.Regular && (long)Stat.Blocks * 512 < Stat.Size;
+}
 
 public enum CreateOutcome { Skip, Extract, Created }
 

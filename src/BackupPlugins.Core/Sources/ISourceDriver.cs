@@ -60,6 +60,9 @@ public interface IRestoreDriver
     /// <summary>create_file: creates the entry or says where its data goes.</summary>
     CreateResult Create(RestoreItem item);
 
+    /// <summary>Consumes the data of an entry created with <see cref="DataDelivery.Socket"/> (the core writes, the host drains).</summary>
+    Task ReceiveDataAsync(RestoreItem item, Stream data, CancellationToken cancellationToken);
+
     /// <summary>end_restore_file: applies owner, mode, xattrs and times once the data is closed.</summary>
     void Finish(RestoreItem item, RestoreMetadata metadata);
 

@@ -22,10 +22,12 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
     public string Path => settings.SocketPath + ".data";
     public TimeSpan StallTimeout { get; set; } = settings.StallTimeout;
 
-    private sealed class Transfer(string session, Func<DataSink, CancellationToken, Task> producer)
+    private sealed class Transfer(string session, Func<DataSink, CancellationToken, Task>? producer,
+        Func<Stream, CancellationToken, Task>? consumer = null)
     {
         public string Session { get; } = session;
-        public Func<DataSink, CancellationToken, Task> Producer { get; } = producer;
+        public Func<DataSink, CancellationToken, Task>? Producer { get; } = producer;
+        public Func<Stream, CancellationToken, Task>? Consumer { get; } = consumer;
         public TaskCompletionSource<TransferResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenSource Cancel { get; } = new();
     }
@@ -36,6 +38,14 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
     {
         var token = RandomNumberGenerator.GetBytes(TokenLength);
         _transfers[Convert.ToHexString(token)] = new Transfer(session, producer);
+        return token;
+    }
+
+    /// <summary>Restore: the core writes an entry's data into the connection; <paramref name="consumer"/> drains it to EOF.</summary>
+    public byte[] RegisterConsumer(string session, Func<Stream, CancellationToken, Task> consumer)
+    {
+        var token = RandomNumberGenerator.GetBytes(TokenLength);
+        _transfers[Convert.ToHexString(token)] = new Transfer(session, null, consumer);
         return token;
     }
 
@@ -121,13 +131,21 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
             return;
         }
         client.SendBufferSize = 4 << 20;
+        client.ReceiveBufferSize = 4 << 20;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, transfer.Cancel.Token);
         await using var stream = new WatchedStream(new NetworkStream(client, ownsSocket: false), StallTimeout, linked);
         try
         {
-            await transfer.Producer(new SocketDataSink(client, stream), linked.Token);
-            await stream.FlushAsync(linked.Token);
-            client.Shutdown(SocketShutdown.Send);
+            if (transfer.Consumer is not null)
+            {
+                await transfer.Consumer(stream, linked.Token);
+            }
+            else
+            {
+                await transfer.Producer!(new SocketDataSink(client, stream), linked.Token);
+                await stream.FlushAsync(linked.Token);
+                client.Shutdown(SocketShutdown.Send);
+            }
             transfer.Done.TrySetResult(new TransferResult(stream.Written, true, ""));
         }
         catch (Exception ex)

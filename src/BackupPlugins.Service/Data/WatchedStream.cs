@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 namespace BackupPlugins.Service.Data;
 
-/// <summary>A write-only stream that counts bytes and cancels the transfer when no write completes for a while.</summary>
+/// <summary>
+/// A data connection's stream that counts the bytes moved (written on backup, read on restore) and cancels the
+/// transfer when none move for a while.
+/// </summary>
 internal sealed class WatchedStream : Stream
 {
     private readonly Stream _inner;
@@ -53,14 +56,24 @@ internal sealed class WatchedStream : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
 
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await _inner.ReadAsync(buffer, cancellationToken);
+        Advance(n);
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
     public override void Flush() => _inner.Flush();
-    public override bool CanRead => false;
+    public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
     public override long Position { get => Written; set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
 

@@ -88,6 +88,17 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     public override Task<V1.FileOpenResponse> FileOpen(V1.FileOpenRequest request, ServerCallContext context)
     {
         var session = sessions.Get(request.Session);
+        if (session.TakeSocketRestore(ProtoMapping.DecodeTarget(request.Fname.Span)) is var (restoreItem, restoreDriver))
+        {
+            var restoreToken = data.RegisterConsumer(session.Id, async (stream, ct) =>
+            {
+                await restoreDriver.ReceiveDataAsync(restoreItem, stream, ct);
+                session.AddBytes(stream.Position);
+            });
+            var restoreReply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(restoreToken) };
+            restoreReply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
+            return Task.FromResult(restoreReply);
+        }
         var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
             "data.unknown", $"FileOpen for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
         var driver = session.Driver!;
@@ -119,7 +130,12 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         var reply = new V1.CreateFileResponse
         {
             Status = ProtoMapping.ToProto(result.Outcome),
-            DataPath = result.Data == DataDelivery.Path ? V1.DataPath.Path : V1.DataPath.None,
+            DataPath = result.Data switch
+            {
+                DataDelivery.Path => V1.DataPath.Path,
+                DataDelivery.Socket => V1.DataPath.Socket,
+                _ => V1.DataPath.None,
+            },
         };
         if (result.OpenPath is not null)
         {

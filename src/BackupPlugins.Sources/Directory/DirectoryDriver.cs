@@ -67,7 +67,28 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
         await LockAsync(cancellationToken);
     }
 
-    public CreateResult Create(RestoreItem item) => Restorer.Create(item);
+    public CreateResult Create(RestoreItem item)
+    {
+        var result = Restorer.Create(item);
+        // datapath=socket: the core writes into a data socket and the host writes the file (not with sparse files,
+        // whose holes need seeks a socket cannot do).
+        return result.Outcome == CreateOutcome.Extract && options.DataPath == DataDelivery.Socket && !item.Sparse
+            ? result with { Data = DataDelivery.Socket }
+            : result;
+    }
+
+    public async Task ReceiveDataAsync(RestoreItem item, Stream data, CancellationToken cancellationToken)
+    {
+        using var file = FileSystem.OpenWrite(item.Target);
+        var buffer = new byte[1 << 20];
+        long offset = 0;
+        int n;
+        while ((n = await data.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            RandomAccess.Write(file, buffer.AsSpan(0, n), offset);
+            offset += n;
+        }
+    }
 
     public void Finish(RestoreItem item, RestoreMetadata metadata) => Restorer.Finish(item, metadata);
 
