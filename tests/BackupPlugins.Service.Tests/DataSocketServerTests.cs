@@ -91,6 +91,25 @@ public sealed class DataSocketServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Restore_ConsumerDrainsToEndOfData_AndCountsTheBytes()
+    {
+        var drained = new MemoryStream();
+        var token = _server.RegisterConsumer("s1", (stream, ct) => stream.CopyToAsync(drained, ct));
+        var data = new byte[2 * 1024 * 1024 + 5];
+        Random.Shared.NextBytes(data);
+        using (var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(_server.Path));
+            await socket.SendAsync(token);
+            await socket.SendAsync(data);
+            socket.Shutdown(SocketShutdown.Send); // what the shim does at IO_CLOSE
+            var result = await _server.CompleteAsync(token, TimeSpan.FromSeconds(10), CancellationToken.None);
+            Assert.Equal(new DataSocketServer.TransferResult(data.Length, true, ""), result);
+        }
+        Assert.Equal(data, drained.ToArray());
+    }
+
+    [Fact]
     public async Task Complete_TokenNeverConnected_IsIncomplete()
     {
         var token = _server.Register("s1", (_, _) => Task.CompletedTask);
