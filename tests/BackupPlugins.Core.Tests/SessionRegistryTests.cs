@@ -79,6 +79,17 @@ public class SessionRegistryTests
     }
 
     [Fact]
+    public void MergeOptions_WarnsAboutAnEmptyValueOnce()
+    {
+        var s = Registry().Open("c1", Job(1));
+        s.MergeOptions("source=dir:exclude=:");
+        s.MergeOptions("path=/srv:");
+        s.MergeOptions("lockfile=/run/x:");
+        Assert.Equal([new JobMessage(JobSeverity.Warning, "plugin option \"exclude\" has an empty value and is ignored")],
+            s.Messages.Drain());
+    }
+
+    [Fact]
     public async Task StartBackup_UnknownSource_FailsNamingKnownSources()
     {
         var registry = Registry();

@@ -112,59 +112,74 @@ public static unsafe class FileSystem
     {
         var z = Z(path);
         var result = new List<(byte[], byte[])>();
-        var list = new byte[65536];
-        nint n;
-        fixed (byte* p = z)
-        fixed (byte* l = list)
+        // Pooled, not zeroed: this runs for every entry of every backup.
+        var list = System.Buffers.ArrayPool<byte>.Shared.Rent(65536);
+        try
         {
-            n = Libc.llistxattr(p, l, list.Length);
+            nint n;
+            fixed (byte* p = z)
+            fixed (byte* l = list)
+            {
+                n = Libc.llistxattr(p, l, list.Length);
+            }
+            if (n < 0)
+            {
+                var errno = Libc.Errno;
+                if (errno == Libc.ENOTSUP)
+                {
+                    return result;
+                }
+                throw new PosixException("llistxattr", path.ToArray(), errno);
+            }
+            foreach (var range in list.AsSpan(0, (int)n).Split((byte)0))
+            {
+                var name = list.AsSpan(0, (int)n)[range];
+                if (name.IsEmpty)
+                {
+                    continue;
+                }
+                var value = GetXattr(z, name.ToArray());
+                if (value is not null)
+                {
+                    result.Add((name.ToArray(), value));
+                }
+            }
+            return result;
         }
-        if (n < 0)
+        finally
         {
-            var errno = Libc.Errno;
-            if (errno == Libc.ENOTSUP)
-            {
-                return result;
-            }
-            throw new PosixException("llistxattr", path.ToArray(), errno);
+            System.Buffers.ArrayPool<byte>.Shared.Return(list);
         }
-        foreach (var range in list.AsSpan(0, (int)n).Split((byte)0))
-        {
-            var name = list.AsSpan(0, (int)n)[range];
-            if (name.IsEmpty)
-            {
-                continue;
-            }
-            var value = GetXattr(z, name.ToArray());
-            if (value is not null)
-            {
-                result.Add((name.ToArray(), value));
-            }
-        }
-        return result;
     }
 
     private static byte[]? GetXattr(byte[] zPath, byte[] name)
     {
         var zName = Z(name);
-        var value = new byte[65536];
-        nint n;
-        fixed (byte* p = zPath)
-        fixed (byte* k = zName)
-        fixed (byte* v = value)
+        var value = System.Buffers.ArrayPool<byte>.Shared.Rent(65536);
+        try
         {
-            n = Libc.lgetxattr(p, k, v, value.Length);
-        }
-        if (n < 0)
-        {
-            var errno = Libc.Errno;
-            if (errno == Libc.ENODATA)
+            nint n;
+            fixed (byte* p = zPath)
+            fixed (byte* k = zName)
+            fixed (byte* v = value)
             {
-                return null;
+                n = Libc.lgetxattr(p, k, v, value.Length);
             }
-            throw new PosixException("lgetxattr", zPath[..^1], errno);
+            if (n < 0)
+            {
+                var errno = Libc.Errno;
+                if (errno == Libc.ENODATA)
+                {
+                    return null;
+                }
+                throw new PosixException("lgetxattr", zPath[..^1], errno);
+            }
+            return value[..(int)n];
         }
-        return value[..(int)n];
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(value);
+        }
     }
 
     public static void SetXattr(ReadOnlySpan<byte> path, byte[] name, byte[] value)

@@ -77,8 +77,9 @@ public sealed class Session
 
     public void MergeOptions(string definition)
     {
+        var known = Options.Warnings.Count;
         Options.Merge(definition);
-        foreach (var warning in Options.Warnings)
+        foreach (var warning in Options.Warnings.Skip(known))
         {
             Messages.Warning(warning);
         }
