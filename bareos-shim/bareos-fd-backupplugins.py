@@ -19,6 +19,8 @@ _shim = Shim(bareosfd)
 
 
 def _guard(what, fn, *args):
+    if _shim.failed_load and what != "load_bareos_plugin":
+        return bareosfd.bRC_Error  # already reported: the host could not be reached at load
     try:
         result = fn(*args)
         return int(result) if result is not None else bareosfd.bRC_OK

@@ -32,6 +32,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         self.cancelled = False
         self.started = False
         self.broken = False
+        self.failed_load = False
         self.in_core = hasattr(fd, "iostat_do_in_core")
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -107,7 +108,9 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
             }, timeout=opts.LOAD_TIMEOUT)
         except RpcError as e:
             self.close()
+            self.failed_load = True
             return self.fatal("cannot start: %s (socket=%s)" % (e.detail, path))
+        self.failed_load = False
         self.session = reply["session"]
         self.last_definition = plugindef
         fd = self.fd

@@ -147,3 +147,15 @@ def test_unchanged_file_with_a_mtime_just_below_a_whole_second_is_not_reported(c
     assert shim.plugin_io(fd.IoPacket(fd.IO_OPEN)) == fd.bRC_OK
     assert shim.plugin_io(fd.IoPacket(fd.IO_CLOSE)) == fd.bRC_OK
     assert core.messages == []
+
+
+def test_after_a_failed_load_other_callbacks_fail_quietly(core, tmp_path, monkeypatch):
+    module = importlib.import_module("bareos-fd-backupplugins")
+    monkeypatch.setattr(module, "_shim", Shim(fd))  # a fresh job's state, as in a new sub-interpreter
+    sock = str(tmp_path / "nobody.sock")
+    assert module.load_bareos_plugin("source=dir:path=/srv:socket=%s:" % sock) == fd.bRC_Error
+    assert module.parse_plugin_definition("source=dir:path=/srv:socket=%s:" % sock) == fd.bRC_Error
+    assert module.handle_plugin_event(fd.bEventStartBackupJob) == fd.bRC_Error
+    assert module.start_backup_file(fd.SavePacket("c", bytes(5))) == fd.bRC_Error
+    assert len(core.messages) == 1 and core.messages[0][0] == fd.M_FATAL
+    assert "socket=%s" % sock in core.messages[0][1]
