@@ -36,9 +36,8 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)] public static partial int flock(int fd, int op);
     [LibraryImport("libc", SetLastError = true)] public static partial nint read(int fd, byte* buf, nint count);
     [LibraryImport("libc", SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);
-    [LibraryImport("libc", SetLastError = true)] public static partial nint strerror(int errnum);
 
     public static int Errno => Marshal.GetLastPInvokeError();
 
-    public static string Describe(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
+    public static string Describe(int errno) => Marshal.GetPInvokeErrorMessage(errno);
 }

@@ -16,7 +16,6 @@ namespace BackupPlugins.Core.Sessions;
 public sealed class Session
 {
     private readonly SourceCatalog _catalog;
-    private readonly IToolRunner _tools;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cancel = new();
     private readonly SemaphoreSlim _cleanupOnce = new(1, 1);
@@ -43,7 +42,6 @@ public sealed class Session
         Connection = connection;
         Job = job;
         _catalog = catalog;
-        _tools = tools;
         _logger = logger;
         Ledger = new CleanupLedger(logger);
         Context = new JobContext(id, job, Ledger, tools, Messages, logger, _cancel.Token);
