@@ -88,25 +88,27 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     public override Task<V1.FileOpenResponse> FileOpen(V1.FileOpenRequest request, ServerCallContext context)
     {
         var session = sessions.Get(request.Session);
+        byte[] token;
         if (session.TakeSocketRestore(ProtoMapping.DecodeTarget(request.Fname.Span)) is var (restoreItem, restoreDriver))
         {
-            var restoreToken = data.RegisterConsumer(session.Id, async (stream, ct) =>
+            // Restore: the core writes the entry into the connection, the driver drains it.
+            token = data.RegisterConsumer(session.Id, async (stream, ct) =>
             {
                 await restoreDriver.ReceiveDataAsync(restoreItem, stream, ct);
                 session.AddBytes(stream.Position);
             });
-            var restoreReply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(restoreToken) };
-            restoreReply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
-            return Task.FromResult(restoreReply);
         }
-        var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
-            "data.unknown", $"FileOpen for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
-        var driver = session.Driver!;
-        var token = data.Register(session.Id, async (sink, ct) =>
+        else
         {
-            await driver.WriteDataAsync(item, sink, ct);
-            session.AddBytes(sink.Written);
-        });
+            var item = session.TakeStreamed(request.Fname.ToByteArray()) ?? throw new BackupPluginException(ErrorKind.NotFound,
+                "data.unknown", $"FileOpen for {Encoding.UTF8.GetString(request.Fname.Span)}, which this job did not hand out as a streamed entry");
+            var driver = session.Driver!;
+            token = data.Register(session.Id, async (sink, ct) =>
+            {
+                await driver.WriteDataAsync(item, sink, ct);
+                session.AddBytes(sink.Written);
+            });
+        }
         var reply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(token) };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
         return Task.FromResult(reply);
