@@ -60,7 +60,6 @@ public sealed class Session
     public long Files => Interlocked.Read(ref _files);
     public long Bytes => Interlocked.Read(ref _bytes);
     public string? Source => Options["source"];
-    public CancellationToken Cancellation => _cancel.Token;
     public ISourceDriver? Driver => _driver;
 
     public void Touch() => LastCall = _clock.GetUtcNow();
@@ -128,14 +127,13 @@ public sealed class Session
     }
 
     /// <summary>The next entries for start_backup_file; <c>more</c> is false once the source is exhausted.</summary>
-    public async Task<(IReadOnlyList<BackupItem> Items, bool More)> NextAsync(int max, byte[] flags)
+    public async Task<(IReadOnlyList<BackupItem> Items, bool More)> NextAsync(int max)
     {
         if (_items is null || Phase != SessionPhase.Streaming)
         {
             throw new BackupPluginException(ErrorKind.Precondition, "session.phase",
                 $"no backup is running in session {Id} (phase {Phase}); the StartBackupJob event must come first");
         }
-        Context.FilesetFlags = flags;
         var items = new List<BackupItem>(max);
         var more = true;
         var reader = _items.Reader;

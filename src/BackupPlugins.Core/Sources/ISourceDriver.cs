@@ -9,11 +9,7 @@ namespace BackupPlugins.Core.Sources;
 /// <summary>Everything a driver may use during one job. Side effects go into <see cref="Ledger"/>.</summary>
 public sealed record JobContext(
     string Session, JobFacts Job, CleanupLedger Ledger, IToolRunner Tools, JobMessageQueue Messages, ILogger Logger,
-    CancellationToken Cancellation)
-{
-    /// <summary>Fileset option bits from the file daemon (FO_*), 5 bytes; empty until the first file call.</summary>
-    public byte[] FilesetFlags { get; set; } = [];
-}
+    CancellationToken Cancellation);
 
 /// <summary>Describes a source and builds a driver for one job from its options.</summary>
 public interface ISourceFactory

@@ -62,7 +62,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     {
         var session = sessions.Get(request.Session);
         var max = (int)Math.Clamp(request.MaxFiles == 0 ? 256 : request.MaxFiles, 1, MaxBatch);
-        var (items, more) = await session.NextAsync(max, request.Flags.ToByteArray());
+        var (items, more) = await session.NextAsync(max);
         var reply = new V1.StartBackupFileResponse { More = more };
         foreach (var item in items)
         {
