@@ -16,8 +16,9 @@ from .restore import RestoreCallbacks
 
 
 class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
-    def __init__(self, fd):
+    def __init__(self, fd, defaults=""):
         self.fd = fd
+        self.defaults = defaults
         self.options = {}
         self.channel = None
         self.session = None
@@ -97,6 +98,9 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
     # ---- load and options ----------------------------------------------------------------------
 
     def load(self, plugindef):
+        given = plugindef
+        if self.defaults:
+            plugindef = plugindef + ("" if plugindef.endswith(":") or not plugindef else ":") + self.defaults
         opts.parse(plugindef, self.options)
         self.timeout = opts.timeout(self.options)
         path = self.options.get("socket", opts.DEFAULT_SOCKET)
@@ -112,7 +116,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
             return self.fatal("cannot start: %s (socket=%s)" % (e.detail, path))
         self.failed_load = False
         self.session = reply["session"]
-        self.last_definition = plugindef
+        self.last_definition = given
         fd = self.fd
         fd.RegisterEvents([fd.bEventJobEnd, fd.bEventEndBackupJob, fd.bEventEndRestoreJob, fd.bEventStartBackupJob,
                            fd.bEventCancelCommand, fd.bEventEndFileSet, fd.bEventStartRestoreJob])

@@ -31,8 +31,9 @@ def built_host():
 
 
 class Host:
-    def __init__(self, binary, workdir, extra=()):
+    def __init__(self, binary, workdir, extra=(), env=None):
         self.binary = binary
+        self.env = None if env is None else dict(os.environ, **env)
         self.socket = os.path.join(workdir, "host.sock")
         self.log = os.path.join(workdir, "host.log")
         self.extra = list(extra)
@@ -41,7 +42,7 @@ class Host:
     def start(self):
         log = open(self.log, "ab")
         self.proc = subprocess.Popen([self.binary, "serve", "--socket", self.socket] + self.extra,
-                                     stdout=log, stderr=log, start_new_session=True)
+                                     stdout=log, stderr=log, start_new_session=True, env=self.env)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -89,3 +90,18 @@ def host(built_host, work):
 @pytest.fixture
 def fd(work):
     return FileDaemon(os.path.join(work, "fd"), SHIM)
+
+
+@pytest.fixture
+def vz(work):
+    from vzworld import VzWorld
+    world = VzWorld(work)
+    yield world
+    world.teardown()  # before `work` is removed: never delete through a bind mount
+
+
+@pytest.fixture
+def vzhost(built_host, work, vz):
+    h = Host(built_host, work, extra=vz.host_args(), env=vz.env).start()
+    yield h
+    h.stop()

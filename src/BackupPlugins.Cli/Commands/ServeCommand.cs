@@ -15,7 +15,8 @@ internal static class ServeCommand
         var tcp = new Option<string?>("--tcp") { Description = "also listen on this loopback address:port (control, health and reflection only)" };
         var allowGroup = new Option<string[]>("--allow-group") { Description = "groups allowed on the socket besides root (default: bareos)", DefaultValueFactory = _ => ["bareos"] };
         var stall = new Option<int>("--stall-timeout") { Description = "seconds without progress before a data stream is cut", DefaultValueFactory = _ => 120 };
-        var command = new Command("serve", "run the host") { socket, tcp, allowGroup, stall };
+        var config = new Option<string?>("--config") { Description = "JSON file with source settings (tool paths, VZ7 directories); embedded defaults without it" };
+        var command = new Command("serve", "run the host") { socket, tcp, allowGroup, stall, config };
         command.SetAction(async (parse, cancellationToken) =>
         {
             IPEndPoint? endpoint = null;
@@ -30,6 +31,7 @@ internal static class ServeCommand
                 Tcp = endpoint,
                 AllowedGroups = parse.GetValue(allowGroup) ?? [],
                 StallTimeout = TimeSpan.FromSeconds(parse.GetValue(stall)),
+                ConfigFile = parse.GetValue(config) is { } file ? Path.GetFullPath(file) : null,
             };
             var app = HostFactory.Build(settings);
             await app.StartAsync(cancellationToken);

@@ -83,6 +83,9 @@ public sealed class OptionReader(PluginDefinition definition, string source, IRe
         return choices.Values.First();
     }
 
+    /// <summary>Adds a problem found by the caller (a check across options, a format).</summary>
+    public void Problem(string text) => _problems.Add(text);
+
     /// <summary>Throws one error listing every problem, including keys no one knows.</summary>
     public void ThrowIfInvalid()
     {

@@ -161,6 +161,7 @@ public sealed class Session
     }
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BackupItem> _streamed = new();
+    private readonly HashSet<string> _skippedRestores = [];
 
     /// <summary>Remembers an entry whose data the host streams, under the name the shim will ask for.</summary>
     public void RememberStreamed(byte[] bareosName, BackupItem item) => _streamed[Convert.ToBase64String(bareosName)] = item;
@@ -192,6 +193,12 @@ public sealed class Session
             });
         }
         var result = _restore!.Create(item);
+        if (result.Outcome == CreateOutcome.Skip)
+        {
+            _skippedRestores.Add(Convert.ToBase64String(item.Target)); // its end_restore_file must not touch what is there
+            Interlocked.Increment(ref _files);
+            return result;
+        }
         _openRestores[Convert.ToBase64String(item.Target)] = item;
         if (result.Data == DataDelivery.Socket)
         {
@@ -215,6 +222,10 @@ public sealed class Session
     public void EndRestoreFile(byte[] target, RestoreMetadata metadata)
     {
         var key = Convert.ToBase64String(target);
+        if (_skippedRestores.Remove(key))
+        {
+            return;
+        }
         if (_restore is null || !_openRestores.Remove(key, out var item))
         {
             throw new BackupPluginException(ErrorKind.Precondition, "session.phase",

@@ -8,6 +8,7 @@ using BackupPlugins.Sources;
 using BackupPlugins.Tools;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Serilog;
 
 namespace BackupPlugins.Service.Hosting;
@@ -20,6 +21,10 @@ public static class HostFactory
     public static WebApplication Build(HostSettings settings, Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        if (settings.ConfigFile is not null)
+        {
+            builder.Configuration.AddJsonFile(settings.ConfigFile, optional: false, reloadOnChange: false);
+        }
         builder.Services.AddSerilog((_, log) => log
             .MinimumLevel.Information()
             .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
@@ -74,7 +79,7 @@ public static class HostFactory
         services.AddSingleton<HostClock>();
         services.AddSingleton<PeerCheck>();
         services.AddSingleton<IToolRunner, ToolRunner>();
-        services.AddSourceDrivers();
+        services.AddSourceDrivers(builder.Configuration);
         services.AddSingleton(sp => new SourceCatalog(sp.GetServices<ISourceFactory>()));
         services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<SourceCatalog>(), sp.GetRequiredService<IToolRunner>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()) { IdleTimeout = settings.IdleTimeout });

@@ -17,4 +17,6 @@ public sealed record HostSettings
     public IReadOnlyList<string> AllowedGroups { get; init; } = ["bareos"];
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(12);
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Optional JSON file with source settings (e.g. <c>{"Sources": {"Vz7": {"Ploop": "/usr/sbin/ploop"}}}</c>); the embedded defaults apply without it.</summary>
+    public string? ConfigFile { get; init; }
 }

@@ -8,15 +8,21 @@ namespace BackupPlugins.Service.Hosting;
 internal sealed class SessionHousekeeping(SessionRegistry sessions, IEnumerable<ILeftoverSweeper> sweepers,
     ILogger<SessionHousekeeping> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The sweep finishes before the host listens, so no job meets a leftover of a killed host.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var sweeper in sweepers)
         {
-            foreach (var leftover in await sweeper.SweepAsync(dryRun: false, stoppingToken))
+            foreach (var leftover in await sweeper.SweepAsync(dryRun: false, cancellationToken))
             {
                 logger.LogWarning("Start-up sweep: {Kind} {Name} removed={Removed} {Error}", leftover.Kind, leftover.Name, leftover.Removed, leftover.Error);
             }
         }
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1));
         try
         {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
@@ -65,6 +66,12 @@ internal sealed class ControlService(
     public override async Task<V1.SweepResponse> Sweep(V1.SweepRequest request, ServerCallContext context)
     {
         var reply = new V1.SweepResponse();
+        if (!request.DryRun && sessions.All.Count > 0)
+        {
+            // Their snapshots and mounts carry the same prefix as a killed host's leftovers.
+            throw new BackupPluginException(ErrorKind.Precondition, "sweep.busy",
+                $"{sessions.All.Count} job(s) are running on this host; sweep when none runs (--dry-run shows what would be removed)");
+        }
         foreach (var sweeper in sweepers)
         {
             foreach (var l in await sweeper.SweepAsync(request.DryRun, context.CancellationToken))

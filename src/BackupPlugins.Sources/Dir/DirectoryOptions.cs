@@ -2,7 +2,7 @@
 using BackupPlugins.Core.Options;
 using BackupPlugins.Core.Sources;
 
-namespace BackupPlugins.Sources.Directory;
+namespace BackupPlugins.Sources.Dir;
 
 /// <summary>Typed options of <c>source=dir</c>.</summary>
 public sealed record DirectoryOptions(

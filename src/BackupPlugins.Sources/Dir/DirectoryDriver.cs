@@ -4,7 +4,7 @@ using BackupPlugins.Core.Posix;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Trees;
 
-namespace BackupPlugins.Sources.Directory;
+namespace BackupPlugins.Sources.Dir;
 
 /// <summary>
 /// Backs up a live directory tree (no snapshot: the data is read as it is) and restores into any directory.

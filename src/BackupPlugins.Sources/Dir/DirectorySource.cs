@@ -2,7 +2,7 @@
 using BackupPlugins.Core.Options;
 using BackupPlugins.Core.Sources;
 
-namespace BackupPlugins.Sources.Directory;
+namespace BackupPlugins.Sources.Dir;
 
 /// <summary><c>source=dir</c>: a directory tree on the host, file by file.</summary>
 public sealed class DirectorySource : ISourceFactory

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Diagnostics;
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Trees;
+
+namespace BackupPlugins.Sources.Virtuozzo;
+
+/// <summary>
+/// Backs up one Virtuozzo 7 container without downtime. Prepare: lock, the container exists and is running or
+/// stopped, one ploop image and no foreign snapshot, no blocker inside it. Snapshot: a running container gets a
+/// ploop snapshot (file system synced and frozen for the moment it takes), the frozen image chain is mounted
+/// read-only under <c>bp-&lt;uuid&gt;</c>; a stopped one has its base image mounted. Entries: the private area
+/// (config; not the images) and then the container's files, named as the seed plugin named them. Every step is in
+/// the ledger, so unmount, snapshot merge and unlock happen on every path. Restores: <see cref="Vz7Restore"/>.
+/// </summary>
+public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobContext context) : ISourceDriver, IRestoreDriver
+{
+    private readonly PloopTool _ploop = new(settings, context.Tools, context.Session);
+    private readonly PrlctlTool _prlctl = new(settings, context.Tools, context.Session);
+    private Vz7Layout? _layout;
+    private PrlctlContainer? _container;
+    private string? _topDelta;
+    private Vz7Restore? _restore;
+
+    private Vz7Layout Layout => _layout ?? throw new InvalidOperationException("not prepared");
+
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var uuid = options.Uuid ?? throw BackupPluginException.BadOption("vz7.uuid",
+            "option \"uuid\" is required for a vz7 backup: give the container's UUID (FD Plugin Options uuid=…)");
+        _layout = new Vz7Layout(settings, uuid);
+        await Vz7Lock.TakeAsync(options, context, cancellationToken);
+        _container = await FindContainerAsync(cancellationToken);
+        var snapshots = await _ploop.ListSnapshotsAsync(Layout.DiskDescriptor, cancellationToken);
+        CheckSnapshots(snapshots);
+        if (MountTable.IsMountPoint(Layout.BackupMount))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "vz7.busy",
+                $"{Layout.BackupMount} is already mounted: another backup of container {uuid} runs, or a crashed one left it " +
+                "(run `backup-plugins sweep`)");
+        }
+        if (_container.Status == "running" && options.Blocker is { } blocker
+            && GlobFinder.FindFirst(PosixPath.FromString(Layout.RunningRoot), blocker) is { } found)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "vz7.blocker",
+                $"blocker file {PosixPath.Display(found)} exists in container {_container.Name} (blocker={blocker}); " +
+                "nothing was snapshotted or backed up. Remove it when the container's data is consistent again");
+        }
+    }
+
+    private async Task<PrlctlContainer> FindContainerAsync(CancellationToken cancellationToken)
+    {
+        var uuid = Layout.Uuid;
+        var ct = await _prlctl.FindAsync(uuid, cancellationToken) ?? throw new BackupPluginException(ErrorKind.NotFound,
+            "vz7.not-found", $"container {uuid} does not exist on this host (prlctl list shows no container with that UUID)");
+        if (options.Name is { } name && name != ct.Name)
+        {
+            throw BackupPluginException.BadOption("vz7.name",
+                $"name={name} does not match container {uuid}, which is named \"{ct.Name}\"; fix name= or uuid=");
+        }
+        if (ct.Status is not ("running" or "stopped"))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "vz7.state",
+                $"container {ct.Name} ({uuid}) is {ct.Status}; it must be running or stopped to be backed up");
+        }
+        return ct;
+    }
+
+    private void CheckSnapshots(IReadOnlyList<PloopSnapshot> snapshots)
+    {
+        if (snapshots.FirstOrDefault(s => s.Uuid.StartsWith(Vz7Layout.SnapshotPrefix, StringComparison.Ordinal)) is { } ours)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "vz7.leftover",
+                $"container {Layout.Uuid} still has snapshot {{{ours.Uuid}}} from an earlier backup that did not finish; " +
+                "run `backup-plugins sweep` to merge it");
+        }
+        if (snapshots.Count != 1)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "vz7.images",
+                $"container {Layout.Uuid} has {snapshots.Count} ploop images ({string.Join(", ", snapshots.Select(s => "{" + s.Uuid + "}"))}); " +
+                "only a container with exactly one image and no snapshot of its own can be backed up: merge or delete its snapshots first");
+        }
+    }
+
+    public async Task SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var running = _container!.Status == "running";
+        string mountUuid;
+        if (running)
+        {
+            mountUuid = Vz7Layout.NewSnapshotUuid();
+            var watch = Stopwatch.StartNew();
+            await _ploop.SnapshotAsync(mountUuid, Layout.DiskDescriptor, cancellationToken);
+            var frozen = watch.Elapsed;
+            context.Ledger.Add($"merge snapshot {{{mountUuid}}} of container {Layout.Uuid}", ct => MergeAsync(mountUuid, ct));
+            context.Messages.Info($"vz7: snapshot {{{mountUuid}}} of container {_container.Name} taken; its file system was synced " +
+                $"and frozen for {frozen.TotalSeconds:0.000} s");
+            var after = await _ploop.ListSnapshotsAsync(Layout.DiskDescriptor, cancellationToken);
+            if (after.FirstOrDefault(s => s.Uuid == mountUuid) is not { Current: false })
+            {
+                throw new BackupPluginException(ErrorKind.Failed, "vz7.snapshot",
+                    $"ploop snapshot {{{mountUuid}}} is not an inactive image of {Layout.DiskDescriptor} after it was taken");
+            }
+            _topDelta = after.Single(s => s.Current).File;
+        }
+        else
+        {
+            mountUuid = (await _ploop.ListSnapshotsAsync(Layout.DiskDescriptor, cancellationToken)).Single().Uuid;
+        }
+        Directory.CreateDirectory(settings.MountRoot);
+        Directory.CreateDirectory(Layout.BackupMount);
+        context.Ledger.Add($"remove mount point {Layout.BackupMount}", _ => RemoveDirAsync(Layout.BackupMount));
+        await _ploop.MountReadOnlyAsync(Layout.BaseImage, mountUuid, Layout.BackupMount, Layout.DiskDescriptor, cancellationToken);
+        context.Ledger.Add($"unmount {Layout.BackupMount}", UnmountAsync);
+        context.Messages.Info($"vz7: {(running ? "snapshot" : "image of stopped container")} {{{mountUuid}}} mounted read-only at {Layout.BackupMount}");
+    }
+
+    private async Task MergeAsync(string uuid, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        await _ploop.DeleteSnapshotAsync(uuid, Layout.DiskDescriptor, cancellationToken);
+        context.Messages.Info($"vz7: snapshot {{{uuid}}} merged back into container {Layout.Uuid} in {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private async Task UnmountAsync(CancellationToken cancellationToken)
+    {
+        await _ploop.UnmountAsync(Layout.BaseImage, Layout.BackupMount, Layout.DiskDescriptor, cancellationToken);
+        context.Messages.Info($"vz7: unmounted {Layout.BackupMount}");
+    }
+
+    private static Task RemoveDirAsync(string dir)
+    {
+        if (Directory.Exists(dir) && !MountTable.IsMountPoint(dir))
+        {
+            Directory.Delete(dir);
+        }
+        return Task.CompletedTask;
+    }
+
+    public IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken)
+    {
+        var images = new List<string> { Layout.DiskDescriptor, Layout.BaseImage };
+        if (_topDelta is not null)
+        {
+            images.Add(_topDelta);
+        }
+        var configExcludes = images
+            .Where(p => p.StartsWith(Layout.PrivateDir + "/", StringComparison.Ordinal))
+            .Select(p => p[Layout.PrivateDir.Length..]);
+        foreach (var item in new TreeWalker(PosixPath.FromString(Layout.PrivateDir), new PathFilter(configExcludes)).Walk(cancellationToken))
+        {
+            yield return item;
+        }
+        var names = new NamePrefix(PosixPath.FromString(Layout.BackupMount), PosixPath.FromString(Layout.CatalogRoot));
+        var walker = new TreeWalker(PosixPath.FromString(Layout.BackupMount), new PathFilter(options.Exclude), oneFileSystem: true);
+        foreach (var item in walker.Walk(cancellationToken))
+        {
+            yield return names.Rename(item);
+        }
+    }
+
+    public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
+    {
+        using var file = FileSystem.OpenRead(item.OpenPath ?? item.Name);
+        await sink.SendFileAsync(file, cancellationToken);
+    }
+
+    public bool KeepUnseen(byte[] name) => false;
+
+    // ---- restore: see Vz7Restore --------------------------------------------------------------------------
+    public async Task BeginRestoreAsync(CancellationToken cancellationToken)
+    {
+        _restore = new Vz7Restore(settings, options, context, _ploop, _prlctl);
+        await _restore.BeginAsync(cancellationToken);
+    }
+
+    public CreateResult Create(RestoreItem item) => Restore.Create(item);
+
+    public Task ReceiveDataAsync(RestoreItem item, Stream data, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("vz7 restores write data through a path, never a data socket");
+
+    public void Finish(RestoreItem item, RestoreMetadata metadata) => Restore.Finish(item, metadata);
+
+    public Task EndRestoreAsync(CancellationToken cancellationToken) => Restore.EndAsync(cancellationToken);
+
+    private Vz7Restore Restore => _restore ?? throw new InvalidOperationException("restore not begun");
+}
