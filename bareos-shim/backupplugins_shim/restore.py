@@ -25,7 +25,7 @@ class RestoreCallbacks:
                 "regex_where": rp.regexwhere or "", "file_index": rp.file_index,
             })
         except RpcError as e:
-            if e.code in (1, 4, 14):
+            if e.code in (1, 4, 9, 14):  # cancelled, deadline, the restore could not be prepared, host gone
                 rp.create_status = fd.CF_ERROR
                 return self.fatal("restoring %s: %s" % (rp.ofname, e.detail))
             self.error(e.detail)

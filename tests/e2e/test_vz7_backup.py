@@ -24,7 +24,7 @@ def fileset(vz, host, extra=""):
 
 
 def job_options(uuid=UUID, name=NAME, extra=""):
-    return ["name=%s:uuid=%s:excluded_backup_paths='/home/admin'%s" % (name, uuid, extra)]
+    return ["python3:name=%s:uuid=%s:excluded_backup_paths='/home/admin'%s" % (name, uuid, extra)]
 
 
 def seed_fd(fd):
@@ -163,7 +163,7 @@ def test_refusals_name_the_problem(vzhost, vz, fd):
     assert messages(fd, jobid, FATAL) == [
         "backupplugins: name=other does not match container %s, which is named \"%s\"; fix name= or uuid=\n" % (UUID, NAME)]
 
-    jobid = seed_fd(fd).backup(fileset(vz, vzhost), plugin_options=["name=%s" % NAME])
+    jobid = seed_fd(fd).backup(fileset(vz, vzhost), plugin_options=["python3:name=%s" % NAME])
     assert messages(fd, jobid, FATAL) == [
         "backupplugins: option \"uuid\" is required for a vz7 backup: give the container's UUID (FD Plugin Options uuid=…)\n"]
 

@@ -24,7 +24,12 @@ class VzWorld:
         self.ct_root = os.path.join(work, "vz", "root")
         self.mount_root = os.path.join(work, "mnt", "bareos")
         self.config = os.path.join(work, "host.json")
-        os.makedirs(self.state)
+        os.makedirs(os.path.join(self.state, "fs"))
+        image = os.path.join(self.state, "fs.img")
+        with open(image, "wb") as f:
+            f.truncate(2 << 30)  # sparse
+        subprocess.run(["mkfs.btrfs", "-q", image], check=True, capture_output=True)
+        subprocess.run(["mount", "-o", "loop", image, os.path.join(self.state, "fs")], check=True)
         with open(self.config, "w") as f:
             json.dump({"Sources": {"Vz7": {
                 "Prlctl": os.path.join(FAKES, "prlctl"), "Ploop": os.path.join(FAKES, "ploop"),
@@ -43,9 +48,14 @@ class VzWorld:
         """A container whose file system `fill(path)` creates (it must create the directory itself)."""
         dd = fakevz.create_ct(self.state, self.private_root, self.ct_root, uuid, name, "stopped")
         live = self.live(uuid)
-        if fill is not None:
-            os.rmdir(live)
-            fill(live)
+        if fill is not None:  # filled elsewhere and copied in: the container's root is a subvolume
+            staging = os.path.join(self.work, "staging")
+            fill(staging)
+            subprocess.run(["cp", "-a", staging + "/.", live], check=True)
+            st = os.lstat(staging)
+            os.chmod(live, st.st_mode & 0o7777)
+            os.utime(live, ns=(st.st_atime_ns, st.st_mtime_ns))
+            subprocess.run(["rm", "-rf", staging], check=True)
         if status == "running":
             self.prlctl("start", uuid)
         return dd

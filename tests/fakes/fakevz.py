@@ -2,9 +2,10 @@
 """State and helpers shared by the fake `prlctl` and `ploop` (Virtuozzo 7 tools cannot run on this machine).
 
 The fakes keep their state in $FAKE_VZ_STATE/state.json (containers, ploop devices), log every argv to
-$FAKE_VZ_STATE/calls.log and act on real files: a container's file system is a real directory
-($FAKE_VZ_STATE/fs/<key>/live), a snapshot is a frozen `cp -a` copy of it, and mounts are real read-only bind
-mounts, so data, owners, times and leftover mounts are all real. Output formats, messages and exit codes
+$FAKE_VZ_STATE/calls.log and act on real files: $FAKE_VZ_STATE/fs must be a btrfs file system (the tests
+loop-mount one); a container's file system is a btrfs subvolume ($FAKE_VZ_STATE/fs/<key>/live), a ploop snapshot
+is a read-only btrfs snapshot of it (copy-on-write, inode times and ctimes kept, as a ploop delta keeps them),
+and mounts are real read-only bind mounts, so data, owners, times and leftover mounts are all real. Output formats, messages and exit codes
 follow OpenVZ/ploop tools/ploop.c, tools/ploop-snapshot.c, lib/ploop.c and the prlctl reference.
 
 Fault injection: $FAKE_VZ_STATE/faults.json maps "<tool> <command>" to
@@ -153,6 +154,20 @@ def image_path(dd, fname):
     return fname if fname.startswith("/") else os.path.join(os.path.dirname(dd), fname)
 
 
+def make_subvolume(path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    subprocess.run(["btrfs", "-q", "subvolume", "create", path], check=True)
+
+
+def snapshot_subvolume(source, target):
+    subprocess.run(["btrfs", "-q", "subvolume", "snapshot", "-r", source, target], check=True)
+
+
+def delete_subvolume(path):
+    if os.path.exists(path):
+        subprocess.run(["btrfs", "-q", "subvolume", "delete", path], check=True)
+
+
 # ---- mounts --------------------------------------------------------------------------------------------
 def is_mountpoint(path):
     path = os.path.realpath(path)
@@ -186,7 +201,7 @@ def create_ct(state, private_root, ct_root, uuid, name, status):
     with open(os.path.join(private, "ve.conf"), "w") as f:
         f.write('NAME="%s"\nVE_ROOT="%s/$VEID"\nVE_PRIVATE="%s/$VEID"\nOSTEMPLATE=".centos-7-x86_64"\n'
                 % (name, ct_root, private_root))
-    os.makedirs(live_dir(os.path.join(hdd, "DiskDescriptor.xml")))
+    make_subvolume(live_dir(os.path.join(hdd, "DiskDescriptor.xml")))
     with locked_state() as s:
         s["private_root"], s["ct_root"] = private_root, ct_root
         s["cts"][guid] = {"name": name, "status": "stopped", "private": private}

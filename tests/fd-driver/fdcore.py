@@ -138,7 +138,7 @@ class JobCore:
         if not self.load(definition):
             return self.result()
         for opts in spec.get("plugin_options", []):
-            self.call("parse_plugin_definition", opts)
+            self.call("parse_plugin_definition", strip_command(opts))
         self.event(fd.bEventEndFileSet)
         self.values[fd.bVarType] = ord("B")
         self.event(fd.bEventStartBackupJob)
@@ -338,17 +338,15 @@ class JobCore:
     def restore(self):
         spec = self.spec
         loaded = False
-        for opts in spec.get("plugin_options", []):
-            if not loaded:
-                loaded = self.load(opts)
-            else:
-                self.call("parse_plugin_definition", opts)
+        # pluginoptions come before the restore command, when the module is not loaded yet: python-fd keeps them
+        # and prepends them to the first recorded plugin string, which loads the module.
+        pending = "".join(strip_command(opts) for opts in spec.get("plugin_options", []))
         for entry in spec["entries"]:
             if self.canceled_or_fatal():
                 break
             definition = entry["definition"]
             if not loaded:
-                loaded = self.load(definition)
+                loaded = self.load(pending + definition)
                 if not loaded:
                     break
             else:
@@ -420,6 +418,14 @@ def run(spec_path, result_path):
     result = {"backup": core.backup, "restore": core.restore, "estimate": core.estimate}[spec["kind"]]()
     with open(result_path, "w") as f:
         f.write(json.dumps(result))  # json.dump to a file takes the slow pure-Python encoder
+
+
+def strip_command(text):
+    """python-fd's C-level parse of an option string from the director ("python3:key=value:…"): everything up to
+    the first ':' is the plugin name; module_path/module_name are taken out; the rest ends with ':'."""
+    rest = text.split(":", 1)[1] if ":" in text else ""
+    parts = [p for p in rest.split(":") if p and not p.lower().startswith(("module_path=", "module_name="))]
+    return "".join(p + ":" for p in parts)
 
 
 def apply_regexwhere(expr, name):

@@ -162,6 +162,7 @@ public sealed class Session
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, BackupItem> _streamed = new();
     private readonly HashSet<string> _skippedRestores = [];
+    private BackupPluginException? _restoreFailure;
 
     /// <summary>Remembers an entry whose data the host streams, under the name the shim will ask for.</summary>
     public void RememberStreamed(byte[] bareosName, BackupItem item) => _streamed[Convert.ToBase64String(bareosName)] = item;
@@ -176,21 +177,22 @@ public sealed class Session
     public async Task<CreateResult> CreateFileAsync(string recordedCommand, RestoreItem item, string where, string regexWhere,
         CancellationToken cancellationToken)
     {
+        if (_restoreFailure is not null)
+        {
+            throw _restoreFailure; // prepared once per job: a failed preparation is not retried for every file
+        }
         if (_restore is null)
         {
-            await RunPhaseAsync(async () =>
+            try
             {
-                // The restore packet's where/regexwhere are what the core applied to the names.
-                UpdateJob(Job with { Where = where, RegexWhere = regexWhere });
-                // Options given for the restore (pluginoptions) were merged first and win over the recorded ones.
-                Options.Merge(PluginDefinition.StripCommand(recordedCommand));
-                var factory = _catalog.Get(Options["source"]);
-                var driver = factory.Create(Options, Context);
-                _restore = driver as IRestoreDriver ?? throw new BackupPluginException(ErrorKind.BadInput,
-                    "restore.unsupported", $"source={factory.Name} cannot restore files");
-                await _restore.BeginRestoreAsync(cancellationToken);
-                Phase = SessionPhase.Restoring;
-            });
+                await PrepareRestoreAsync(recordedCommand, where, regexWhere, cancellationToken);
+            }
+            catch (Exception ex) when (ex is BackupPluginException or Tools.ToolFailedException or Posix.PosixException or IOException)
+            {
+                // FAILED_PRECONDITION: the shim ends the job (M_FATAL) instead of failing this one file.
+                _restoreFailure = new BackupPluginException(ErrorKind.Precondition, "restore.prepare", ex.Message, ex);
+                throw _restoreFailure;
+            }
         }
         var result = _restore!.Create(item);
         if (result.Outcome == CreateOutcome.Skip)
@@ -207,6 +209,21 @@ public sealed class Session
         Interlocked.Increment(ref _files);
         return result;
     }
+
+    private Task PrepareRestoreAsync(string recordedCommand, string where, string regexWhere, CancellationToken cancellationToken) =>
+        RunPhaseAsync(async () =>
+        {
+            // The restore packet's where/regexwhere are what the core applied to the names.
+            UpdateJob(Job with { Where = where, RegexWhere = regexWhere });
+            // Options given for the restore (pluginoptions) were merged first and win over the recorded ones.
+            Options.Merge(PluginDefinition.StripCommand(recordedCommand));
+            var factory = _catalog.Get(Options["source"]);
+            var driver = factory.Create(Options, Context);
+            _restore = driver as IRestoreDriver ?? throw new BackupPluginException(ErrorKind.BadInput,
+                "restore.unsupported", $"source={factory.Name} cannot restore files");
+            await _restore.BeginRestoreAsync(cancellationToken);
+            Phase = SessionPhase.Restoring;
+        });
 
     /// <summary>A restore entry whose data the core writes into a data socket (FileOpen on restore); null if none.</summary>
     public (RestoreItem Item, IRestoreDriver Driver)? TakeSocketRestore(byte[] target) =>
@@ -243,9 +260,9 @@ public sealed class Session
             {
                 await _restore.EndRestoreAsync(CancellationToken.None);
             }
-            catch (Exception ex) when (ex is BackupPluginException or IOException)
+            catch (Exception ex) when (ex is BackupPluginException or Tools.ToolFailedException or IOException)
             {
-                Messages.Add(JobSeverity.Error, ex.Message);
+                Messages.Add(JobSeverity.Fatal, ex.Message); // the restore did not finish (e.g. not registered): never "OK"
             }
         }
         await CleanupAsync(reason, failed: false);

@@ -27,9 +27,6 @@ public sealed class PrlctlTool(Vz7Settings settings, IToolRunner runner, string?
             ? ["register", privateDir, "--preserve-uuid"]
             : ["register", privateDir, "--uuid", newUuid]), cancellationToken);
 
-    public Task RenameAsync(string uuid, string name, CancellationToken cancellationToken) =>
-        runner.RunAsync(Command(["set", uuid, "--name", name]), cancellationToken);
-
     private ToolCommand Command(string[] args) =>
         new([settings.Prlctl, .. args]) { Session = session, Timeout = TimeSpan.FromSeconds(settings.CommandTimeoutSeconds) };
 }

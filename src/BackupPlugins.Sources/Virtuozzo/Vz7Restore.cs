@@ -10,8 +10,8 @@ namespace BackupPlugins.Sources.Virtuozzo;
 /// Restores a vz7 backup, prepared once per job. <c>restore=ct</c>: a new container named by name=/uuid= (the
 /// original's, or new ones for a copy beside it): new ploop image (disk= GiB), mounted under
 /// <c>bp-restore-&lt;uuid&gt;</c>, private area and files restored into it, unmounted, registered.
-/// <c>restore=files</c>: into the running container's root: names still under the recorded root land in place,
-/// names moved by where/regexwhere must stay inside the container; config files are not restored.
+/// <c>restore=files</c>: into the running container's root: in place, or under where= taken as a directory inside
+/// the container; names moved by regexwhere must land inside the container; config files are not restored.
 /// </summary>
 internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobContext context, PloopTool ploop, PrlctlTool prlctl)
 {
@@ -135,13 +135,9 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
             return;
         }
         await _mount!.DisposeAsync(); // unmount now, not at cleanup: the image must be closed before it is registered
-        var newUuid = Target.Uuid == RecordedUuid ? null : Target.Uuid; // a copy gets its own UUID
+        var newUuid = Target.Uuid == RecordedUuid ? null : Target.Uuid; // a copy gets its own UUID...
+        RenameInConfig(options.Name!); // ...and its own name, or it could not be registered beside the original
         await prlctl.RegisterAsync(Target.PrivateDir, newUuid, cancellationToken);
-        var recordedName = ConfigName();
-        if (recordedName != options.Name)
-        {
-            await prlctl.RenameAsync(Target.Uuid, options.Name!, cancellationToken);
-        }
         context.Messages.Info($"vz7: container {options.Name} ({Target.Uuid}) restored and registered; it is stopped");
     }
 
@@ -171,7 +167,8 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
     {
         if (context.Job.RegexWhere.Length == 0 && Under(name, settings.MountRoot) is { } inMount)
         {
-            return (_files, Remap(item, inMount, Target.RunningRoot)); // no where: back in place, inside the container
+            // where= is a directory inside the container (none: back in place).
+            return (_files, Remap(item, inMount, Path.Join(Target.RunningRoot, context.Job.Where.Trim('/'))));
         }
         if (Under(name, settings.PrivateRoot) is not null)
         {
@@ -228,11 +225,23 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
             : name;
     }
 
-    private string? ConfigName()
+    /// <summary>Sets NAME= in the restored ve.conf when the container is restored under another name.</summary>
+    private void RenameInConfig(string name)
     {
         var conf = Path.Combine(Target.PrivateDir, "ve.conf");
-        return File.Exists(conf)
-            ? File.ReadLines(conf).Where(l => l.StartsWith("NAME=", StringComparison.Ordinal)).Select(l => l[5..].Trim().Trim('"')).FirstOrDefault()
-            : null;
+        if (!File.Exists(conf))
+        {
+            return;
+        }
+        var lines = File.ReadAllLines(conf);
+        var changed = lines.Select(l => l.StartsWith("NAME=", StringComparison.Ordinal) && l != $"NAME=\"{name}\"" ? $"NAME=\"{name}\"" : l).ToArray();
+        if (!changed.SequenceEqual(lines))
+        {
+            var path = PosixPath.FromString(conf);
+            var before = FileSystem.LStat(path);
+            File.WriteAllLines(conf, changed);
+            FileSystem.SetTimes(path, before.Atime, before.AtimeNsec, before.Mtime, before.MtimeNsec);
+            context.Messages.Info($"vz7: the restored container is named {name} (NAME= in {conf})");
+        }
     }
 }
