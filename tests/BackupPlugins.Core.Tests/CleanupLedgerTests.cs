@@ -11,14 +11,14 @@ public class CleanupLedgerTests
     {
         var ledger = new CleanupLedger(NullLogger.Instance);
         var done = new List<string>();
-        ledger.Add("lock", _ => { done.Add("lock"); return Task.CompletedTask; });
-        ledger.Add("snapshot", _ => throw new IOException("merge failed"));
-        ledger.Add("mount", _ => { done.Add("mount"); return Task.CompletedTask; });
+        ledger.Add("release lock", _ => { done.Add("lock"); return Task.CompletedTask; });
+        ledger.Add("merge snapshot", _ => throw new IOException("device busy"));
+        ledger.Add("unmount", _ => { done.Add("mount"); return Task.CompletedTask; });
 
         var failures = await ledger.UndoAllAsync(CancellationToken.None);
 
         Assert.Equal(["mount", "lock"], done);
-        Assert.Equal(["could not undo snapshot: merge failed"], failures);
+        Assert.Equal(["cleanup failed: could not merge snapshot: device busy"], failures);
         Assert.Empty(ledger.Pending);
     }
 

@@ -16,7 +16,10 @@ public sealed class CleanupLedger(ILogger logger)
 
     private sealed record Entry(string Description, Func<CancellationToken, Task> Undo);
 
-    /// <summary>Records an effect that now exists; returns a handle to undo it early (e.g. a lock released at job end).</summary>
+    /// <summary>
+    /// Records an effect that now exists, described by its undo as an imperative ("unmount /mnt/x"); returns a
+    /// handle to undo it early (e.g. a lock released at job end).
+    /// </summary>
     public IAsyncDisposable Add(string description, Func<CancellationToken, Task> undo)
     {
         var entry = new Entry(description, undo);
@@ -76,7 +79,7 @@ public sealed class CleanupLedger(ILogger logger)
         catch (Exception ex)
         {
             logger.LogError(ex, "Could not undo {Effect}", entry.Description);
-            return $"could not undo {entry.Description}: {ex.Message}";
+            return $"cleanup failed: could not {entry.Description}: {ex.Message}";
         }
     }
 

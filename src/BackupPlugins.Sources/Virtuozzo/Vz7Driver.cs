@@ -3,6 +3,7 @@ using System.Diagnostics;
 using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Posix;
 using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Tools;
 using BackupPlugins.Core.Trees;
 
 namespace BackupPlugins.Sources.Virtuozzo;
@@ -120,7 +121,16 @@ public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobConte
     private async Task MergeAsync(string uuid, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
-        await _ploop.DeleteSnapshotAsync(uuid, Layout.DiskDescriptor, cancellationToken);
+        try
+        {
+            await _ploop.DeleteSnapshotAsync(uuid, Layout.DiskDescriptor, cancellationToken);
+        }
+        catch (ToolFailedException ex)
+        {
+            throw new BackupPluginException(ErrorKind.Failed, "vz7.merge",
+                $"{ex.Message}; the container keeps running on top of the snapshot until it is merged: run `backup-plugins sweep` " +
+                "when no job runs", ex);
+        }
         context.Messages.Info($"vz7: snapshot {{{uuid}}} merged back into container {Layout.Uuid} in {watch.Elapsed.TotalSeconds:0.0} s");
     }
 
