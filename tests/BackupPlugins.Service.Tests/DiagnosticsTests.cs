@@ -125,4 +125,21 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
         Assert.Equal("session \"nope\" is not open on this host (the host restarted, or the job timed out)", ex.Status.Detail);
     }
+
+    [Fact]
+    public async Task Sweep_WhileAJobRuns_IsRefusedButADryRunAnswers()
+    {
+        using var unix = host.UnixChannel();
+        await new FdPlugin.FdPluginClient(unix).LoadPluginAsync(new LoadPluginRequest
+        {
+            Job = new JobInfo { JobId = 8, Level = "F" },
+            PluginDefinition = ByteString.CopyFromUtf8("source=dir:path=/srv:"),
+        });
+        var control = new Control.ControlClient(unix);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => control.SweepAsync(new SweepRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
+        Assert.Matches(@"^\d+ job\(s\) are running on this host; sweep when none runs \(--dry-run shows what would be removed\)$", ex.Status.Detail);
+        Assert.NotNull(await control.SweepAsync(new SweepRequest { DryRun = true }));
+    }
 }
