@@ -15,9 +15,13 @@ public static class SourceRegistration
     {
         services.AddSingleton<ISourceFactory, DirectorySource>();
 
-        services.AddSingleton(configuration.GetSection("Sources:Vz7").Get<Vz7Settings>() ?? new Vz7Settings());
+        services.AddSingleton(Settings<Vz7Settings>(configuration, "Vz7"));
         services.AddSingleton<ISourceFactory, Vz7Source>();
         services.AddSingleton<ILeftoverSweeper, Vz7Sweeper>();
         return services;
     }
+
+    /// <summary>A source's section of the host configuration; a misspelt key is an error, not a silent default.</summary>
+    private static T Settings<T>(IConfiguration configuration, string source) where T : new() =>
+        configuration.GetSection("Sources:" + source).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();
 }

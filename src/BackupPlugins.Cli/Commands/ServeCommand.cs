@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Net;
 using BackupPlugins.Service.Hosting;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 
 namespace BackupPlugins.Cli.Commands;
@@ -33,7 +34,16 @@ internal static class ServeCommand
                 StallTimeout = TimeSpan.FromSeconds(parse.GetValue(stall)),
                 ConfigFile = parse.GetValue(config) is { } file ? Path.GetFullPath(file) : null,
             };
-            var app = HostFactory.Build(settings);
+            WebApplication app;
+            try
+            {
+                app = HostFactory.Build(settings);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or InvalidDataException or FormatException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"backup-plugins: --config {settings.ConfigFile}: {ex.Message}");
+                return 2;
+            }
             await app.StartAsync(cancellationToken);
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
