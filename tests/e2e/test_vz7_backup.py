@@ -191,3 +191,22 @@ def test_bad_option_values_are_all_reported_at_once(vzhost, vz, fd):
                  'option "uuid" must be a container UUID such as 2d109ae4-5231-475f-bc44-5cabf5d8503b, got "not-a-uuid"',
                  'unknown option "colour" for source=vz7'):
         assert part in fatal[0], fatal[0]
+
+
+def test_excluded_backup_paths_are_globs_inside_the_container(vzhost, vz, fd):
+    def with_junk(path):
+        corpus(path)
+        os.makedirs(os.path.join(path, "home", "admin", "private"))
+        open(os.path.join(path, "home", "admin", "private", "key"), "w").close()
+        os.makedirs(os.path.join(path, "home", "other"))
+        open(os.path.join(path, "home", "other", "keep.txt"), "w").close()
+        open(os.path.join(path, "home", "other", "scratch.tmp"), "w").close()
+        open(os.path.join(path, "dir", "sub", "old.tmp"), "w").close()
+    vz.create_ct(fill=with_junk)
+    jobid = seed_fd(fd).backup(fileset(vz, vzhost), plugin_options=[
+        "python3:name=%s:uuid=%s:excluded_backup_paths='/home/admin',*.tmp" % (NAME, UUID)])
+    assert fd.job(jobid)["status"] == "T", fd.job(jobid)["messages"]
+    root = os.path.join(vz.mount_root, UUID)
+    names = {f["fname"] for f in fd.job(jobid)["files"]}
+    assert root + "/home/other/keep.txt" in names and root + "/home/" in names
+    assert not [n for n in names if n.startswith(root + "/home/admin") or n.endswith(".tmp")], sorted(names)

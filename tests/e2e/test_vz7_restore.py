@@ -94,8 +94,23 @@ def test_restore_ct_refuses_a_container_that_exists(vzhost, vz, fd):
     fatal = messages(fd, r, FATAL)
     assert fatal == ["backupplugins: restoring %s/root.hdd/: container \"%s\" (%s) already exists; restore it as a new "
                      "container with a new uuid= and name=, or remove it first\n" % (os.path.join(vz.private_root, UUID), NAME, UUID)]
-    assert [c[1] for c in vz.calls()] == ["list"]  # nothing was created
+    assert [c[1] for c in vz.calls()] == ["list"]  # nothing was created, and the preparation ran once for all files
     assert lock_is_free(os.path.join(vz.work, "cts.lock"))
+
+
+def test_restore_ct_refuses_a_target_that_is_not_empty(vzhost, vz, fd):
+    vz.create_ct(fill=corpus)
+    full = backup(vz, vzhost, fd)
+    target = os.path.join(vz.private_root, COPY)
+    os.makedirs(target)
+    open(os.path.join(target, "something"), "w").close()
+    vz.clear_calls()
+    r = fd.restore([full], where="", plugin_options=["python:restore=ct:name=copy:uuid=%s" % COPY])
+    assert messages(fd, r, FATAL) == [
+        "backupplugins: restoring %s/root.hdd/: %s is not empty; restore=ct creates a new container there: move it away "
+        "or choose another uuid=\n" % (os.path.join(vz.private_root, UUID), target)]
+    assert os.listdir(target) == ["something"]
+    assert [c[1] for c in vz.calls()] == ["list"]
 
 
 def test_restore_files_into_the_running_container_with_the_seed_regexwhere(vzhost, vz, fd):
@@ -122,9 +137,11 @@ def test_restore_files_in_place_brings_back_data_and_times(vzhost, vz, fd):
     with open(os.path.join(root, "dir/sub/deeper/data.bin"), "r+b") as f:
         f.write(b"garbage")
     os.chmod(os.path.join(root, "dir"), 0o777)
+    vz.clear_calls()
     r = fd.restore([full], where="", plugin_options=["python:restore=file:name=%s:uuid=%s" % (NAME, UUID)])
     assert_ok(fd, r)
     assert diff(expected, snapshot(vz.live())) == []
+    assert vz.calls() == [["prlctl", "list", "-o", "name,uuid,status", "--vmtype", "ct", "--all", UUID]]  # once per job
 
 
 def test_restore_files_where_is_a_directory_inside_the_container(vzhost, vz, fd):
