@@ -66,9 +66,9 @@ class VzWorld:
     def dd(self, uuid=UUID):
         return os.path.join(self.private_root, uuid, "root.hdd", "DiskDescriptor.xml")
 
-    def prlctl(self, *args):
-        return subprocess.run([os.path.join(FAKES, "prlctl")] + list(args), capture_output=True, text=True, check=True,
-                              env=dict(os.environ, FAKE_VZ_STATE=self.state)).stdout
+    def prlctl(self, *args, check=True):
+        return subprocess.run([os.path.join(FAKES, "prlctl")] + list(args), capture_output=True, text=True, check=check,
+                              env=dict(os.environ, FAKE_VZ_STATE=self.state))
 
     def ploop(self, *args, check=True):
         return subprocess.run([os.path.join(FAKES, "ploop")] + list(args), capture_output=True, text=True, check=check,
