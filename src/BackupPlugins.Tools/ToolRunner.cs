@@ -22,7 +22,10 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
 
     public IReadOnlyList<RunningCommand> Running => _running.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
 
-    public async Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken)
+    public Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken) =>
+        RunAsync(command, null, null, cancellationToken);
+
+    public async Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream? output, CancellationToken cancellationToken)
     {
         if (command.Argv.Count == 0)
         {
@@ -42,9 +45,13 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
             .WithArguments(command.Argv.Skip(1))
             .WithEnvironmentVariables(command.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value))
             .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(PipeTarget.ToStringBuilder(stdout))
+            .WithStandardOutputPipe(output is null ? PipeTarget.ToStringBuilder(stdout) : PipeTarget.ToStream(output))
             .WithStandardErrorPipe(PipeTarget.Create((stream, ct) => stderr.FillAsync(stream, ct)));
-        if (command.StandardInput is not null)
+        if (input is not null)
+        {
+            cli = cli.WithStandardInputPipe(PipeSource.FromStream(input));
+        }
+        else if (command.StandardInput is not null)
         {
             cli = cli.WithStandardInputPipe(PipeSource.FromString(command.StandardInput));
         }

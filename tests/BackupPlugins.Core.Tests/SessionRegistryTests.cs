@@ -18,7 +18,8 @@ public class SessionRegistryTests
     private sealed class NoTools : IToolRunner
     {
         public IReadOnlyList<RunningCommand> Running => [];
-        public Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream? output, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
     }
 
     private static JobFacts Job(uint id) => new(id, "job", JobLevel.Full, 'B', 0, false, "", "", "fd");

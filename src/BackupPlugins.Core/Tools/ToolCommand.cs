@@ -49,7 +49,15 @@ public interface IToolRunner
     /// a timeout or a failure to start (stderr tail included); <see cref="OperationCanceledException"/> after
     /// cancellation, once the process is gone (SIGTERM, then SIGKILL after the grace period).
     /// </summary>
-    Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken);
+    Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken) =>
+        RunAsync(command, input: null, output: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(ToolCommand, CancellationToken)"/>, with standard input read from
+    /// <paramref name="input"/> and standard output written to <paramref name="output"/> (then not captured in
+    /// the result) — for streams such as <c>zfs send</c> and <c>zfs receive</c>.
+    /// </summary>
+    Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream? output, CancellationToken cancellationToken);
 
     /// <summary>The commands running now, oldest first.</summary>
     IReadOnlyList<RunningCommand> Running { get; }
