@@ -7,4 +7,5 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(StatusCommand.Create(Console.Out));
 root.Subcommands.Add(SourcesCommand.Create(Console.Out));
 root.Subcommands.Add(SweepCommand.Create(Console.Out));
+root.Subcommands.Add(ZfsCommand.Create(Console.Out, Console.In));
 return await root.Parse(args).InvokeAsync();

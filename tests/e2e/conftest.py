@@ -105,3 +105,20 @@ def vzhost(built_host, work, vz):
     h = Host(built_host, work, extra=vz.host_args(), env=vz.env).start()
     yield h
     h.stop()
+
+
+@pytest.fixture(scope="session")
+def zfs_daemon():
+    from zfsworld import ensure_daemon
+    started = ensure_daemon()
+    yield
+    if started:
+        subprocess.run(["pkill", "-x", "zfs-fuse"], check=False)
+
+
+@pytest.fixture
+def zfsw(built_host, zfs_daemon, work):
+    from zfsworld import ZfsWorld
+    world = ZfsWorld(work)
+    yield world
+    world.teardown()

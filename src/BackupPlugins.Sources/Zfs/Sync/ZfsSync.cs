@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Globalization;
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Tools;
+using BackupPlugins.Core.Trees;
+
+namespace BackupPlugins.Sources.Zfs.Sync;
+
+/// <summary>How a sync runs (the command line).</summary>
+public sealed record SyncOptions(bool ToUsb, string DeviceDir = "/dev/disk/by-partuuid", bool DryRun = false, bool Confirm = false,
+    bool Rollback = false, bool ForceFull = false, bool Intermediates = true, int? Keep = null, string LockDir = "/run/lock");
+
+/// <summary>
+/// zbackup's job done right: finds this host by pool GUID, imports the USB pool by partition UUID, snapshots each
+/// volume (direction usb), sends full or incremental from the newest common snapshot found by GUID (<c>-I</c>),
+/// refuses to roll back newer destination snapshots or to start over without a common base unless told to,
+/// verifies the received GUID, holds the new common base on both sides, applies each side's retention without ever
+/// touching it, and exports the pool. Exit code: 0, 1 (warnings), 2 (errors).
+/// </summary>
+public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions options, TextWriter output, Func<string, bool> ask,
+    TimeProvider clock)
+{
+    private int _warnings;
+    private int _errors;
+    private string _hold = "";
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunCoreAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is BackupPluginException or ToolFailedException or FormatException)
+        {
+            Error(ex.Message);
+        }
+        return _errors > 0 ? 2 : _warnings > 0 ? 1 : 0;
+    }
+
+    private async Task RunCoreAsync(CancellationToken cancellationToken)
+    {
+        if (config.TrueCrypt)
+        {
+            Warning($"{config.Path}: truecrypt = yes is not supported (the seed never ran it either); unlock the disk before the sync " +
+                    "or use a LUKS or natively encrypted pool");
+        }
+        var (host, hostPool) = await IdentifyHostAsync(cancellationToken);
+        _hold = $"bp-zsync-{hostPool}-{config.UsbPool}";
+        await using var runLock = await LockAsync(hostPool, cancellationToken);
+        await ImportAsync(cancellationToken);
+        try
+        {
+            var (from, to) = options.ToUsb ? (hostPool, config.UsbPool) : (config.UsbPool, hostPool);
+            await output.WriteLineAsync($"zfs sync {from} -> {to} (host [{host.Section}], USB pool {config.UsbPool})" +
+                                        (options.DryRun ? ": dry run, nothing is changed" : ""));
+            var name = clock.GetLocalNow().ToString("yyyy-MM-dd_HH:mm:ss", CultureInfo.InvariantCulture);
+            var synced = new List<(string Source, string Destination, ulong Common)>();
+            foreach (var volume in host.Volumes)
+            {
+                var (source, destination) = (Dataset(from, volume), Dataset(to, volume));
+                if (await VolumeAsync(source, destination, name, cancellationToken) is { } common)
+                {
+                    synced.Add((source, destination, common));
+                }
+            }
+            foreach (var (source, destination, common) in synced)
+            {
+                await RetainAsync(source, KeepFor(source, hostPool, host), common, cancellationToken);
+                await RetainAsync(destination, KeepFor(destination, hostPool, host), common, cancellationToken);
+            }
+        }
+        finally
+        {
+            await ExportAsync();
+        }
+    }
+
+    private static string Dataset(string pool, string volume) => volume == "/" ? pool : pool + volume;
+
+    private int KeepFor(string dataset, string hostPool, ZbackupHost host) =>
+        options.Keep ?? (dataset.Split('/')[0] == hostPool ? host.KeepSnapshots : config.UsbKeepSnapshots);
+
+    private async Task<(ZbackupHost, string)> IdentifyHostAsync(CancellationToken cancellationToken)
+    {
+        var guids = await zfs.PoolGuidsAsync(cancellationToken);
+        foreach (var host in config.Hosts)
+        {
+            if (guids.FirstOrDefault(kv => kv.Value == host.Guid) is { Key: not null } match)
+            {
+                return (host, match.Key);
+            }
+        }
+        throw new BackupPluginException(ErrorKind.NotFound, "zsync.host",
+            $"{config.Path}: no [host…] section has the guid of a pool on this machine (zpool get guid: " +
+            $"{string.Join(", ", guids.Select(kv => $"{kv.Key}={kv.Value}"))}); add this host's pool guid");
+    }
+
+    private async Task<IAsyncDisposable> LockAsync(string hostPool, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(options.LockDir, $"backup-plugins-zfs-sync-{hostPool}-{config.UsbPool}.lock");
+        try
+        {
+            return await FileLock.AcquireAsync(path, TimeSpan.Zero, cancellationToken);
+        }
+        catch (BackupPluginException ex) when (ex.Code == "lock.timeout")
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "zsync.busy",
+                $"another zfs sync of pools {hostPool} and {config.UsbPool} is running (lock {path}); try again when it has finished");
+        }
+    }
+
+    private bool _imported;
+
+    private async Task ImportAsync(CancellationToken cancellationToken)
+    {
+        var health = await zfs.PoolHealthAsync(cancellationToken);
+        if (health.TryGetValue(config.UsbPool, out var state))
+        {
+            if (state != "ONLINE")
+            {
+                throw new BackupPluginException(ErrorKind.Precondition, "zsync.health",
+                    $"USB pool {config.UsbPool} is {state}, not ONLINE; check the disk (zpool status {config.UsbPool}) before syncing");
+            }
+            _imported = true;
+            return;
+        }
+        var device = Path.Combine(options.DeviceDir, config.PartUuid);
+        if (!File.Exists(device))
+        {
+            throw new BackupPluginException(ErrorKind.NotFound, "zsync.device",
+                $"USB disk not found: {device} does not exist ([{ZbackupConfig.UsbSection}] partuuid={config.PartUuid}); connect the disk");
+        }
+        await zfs.ImportAsync(config.UsbPool, options.DeviceDir, config.MountPoint, cancellationToken);
+        _imported = true;
+        await output.WriteLineAsync($"imported {config.UsbPool} from {device} under {config.MountPoint}");
+    }
+
+    private async Task ExportAsync()
+    {
+        if (!_imported)
+        {
+            return;
+        }
+        try
+        {
+            await zfs.ExportAsync(config.UsbPool, CancellationToken.None);
+            await output.WriteLineAsync($"exported {config.UsbPool}");
+        }
+        catch (ToolFailedException ex)
+        {
+            Warning($"could not export {config.UsbPool}: {ex.Message}");
+        }
+    }
+
+    /// <summary>One volume: snapshot (usb), plan, act. The GUID of the new common snapshot, or null.</summary>
+    private async Task<ulong?> VolumeAsync(string source, string destination, string name, CancellationToken cancellationToken)
+    {
+        var sourceSnapshots = await zfs.SnapshotsAsync(source, cancellationToken);
+        if (sourceSnapshots is null)
+        {
+            Error($"{source}: the dataset does not exist; nothing to send");
+            return null;
+        }
+        if (options.ToUsb)
+        {
+            if (options.DryRun)
+            {
+                sourceSnapshots = [.. sourceSnapshots, new ZfsSnapshot(source, name, 0, ulong.MaxValue)];
+            }
+            else
+            {
+                await zfs.SnapshotAsync($"{source}@{name}", cancellationToken);
+                sourceSnapshots = (await zfs.SnapshotsAsync(source, cancellationToken))!;
+            }
+        }
+        var destinationSnapshots = await zfs.SnapshotsAsync(destination, cancellationToken);
+        var plan = SyncPlanner.Plan(sourceSnapshots, destinationSnapshots, options.Rollback, options.ForceFull);
+        await DescribeAsync(source, destination, plan, sourceSnapshots, cancellationToken);
+        if (plan.Refused || options.DryRun)
+        {
+            return null;
+        }
+        var executor = new VolumeTransfer(zfs, options, output, ask, sourceSnapshots, destinationSnapshots);
+        if (!await executor.RunAsync(plan, destination, cancellationToken))
+        {
+            _errors++;
+            return null;
+        }
+        await HoldAsync(source, destination, plan.Target!, cancellationToken);
+        return plan.Target!.Guid;
+    }
+
+    private async Task DescribeAsync(string source, string destination, VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots,
+        CancellationToken cancellationToken)
+    {
+        var target = plan.Target?.Guid == 0 ? $"{plan.Target.FullName} (new)" : plan.Target?.FullName;
+        switch (plan.Action)
+        {
+            case SyncAction.NoSource:
+                Error($"{source}: has no snapshot to send");
+                return;
+            case SyncAction.Nothing:
+                await output.WriteLineAsync($"{source} -> {destination}: nothing to send, both have {plan.Target!.FullName}");
+                return;
+            case SyncAction.RefuseNewerOnDestination:
+                Error($"{destination} has snapshots newer than the common one {plan.Base!.Name}: " +
+                      $"{string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}; --rollback destroys them and sends the rest");
+                return;
+            case SyncAction.RefuseNoCommonBase:
+                Error($"{source} and {destination} have no snapshot in common; --force-full destroys every snapshot of " +
+                      $"{destination} ({string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}) and sends {plan.Target!.Name} in full");
+                return;
+        }
+        var estimate = plan.Target!.Guid == 0 ? "size unknown until the snapshot exists" : await EstimateAsync(plan, sourceSnapshots, cancellationToken);
+        var how = plan.Action switch
+        {
+            SyncAction.Full => "full",
+            SyncAction.ForceFull => $"full after destroying {plan.NewerOnDestination.Count} snapshot(s) of {destination}",
+            SyncAction.RollbackThenIncremental => $"incremental from {plan.Base!.Name} after rolling {destination} back over " +
+                                                  string.Join(", ", plan.NewerOnDestination.Select(s => s.Name)),
+            _ => $"incremental from {plan.Base!.Name}",
+        };
+        await output.WriteLineAsync($"{source} -> {destination}: {(options.DryRun ? "would send" : "sending")} {target}, {how}, {estimate}");
+    }
+
+    private async Task<string> EstimateAsync(VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots, CancellationToken cancellationToken)
+    {
+        var from = plan.Action is SyncAction.Incremental or SyncAction.RollbackThenIncremental ? plan.Base : null;
+        var between = sourceSnapshots.Where(s => from is not null && s.CreateTxg > from.CreateTxg && s.CreateTxg < plan.Target!.CreateTxg).ToList();
+        var (bytes, exact) = await zfs.EstimateAsync(plan.Target!.FullName, from?.FullName, options.Intermediates, between, cancellationToken);
+        return $"{(exact ? "" : "~")}{bytes} bytes{(exact ? "" : " (estimated from properties; this zfs has no send -nP)")}";
+    }
+
+    /// <summary>The new common snapshot is held on both sides; our older holds are released.</summary>
+    private async Task HoldAsync(string source, string destination, ZfsSnapshot common, CancellationToken cancellationToken)
+    {
+        foreach (var dataset in new[] { source, destination })
+        {
+            await zfs.HoldAsync(_hold, $"{dataset}@{common.Name}", cancellationToken);
+            foreach (var held in (await zfs.SnapshotsAsync(dataset, cancellationToken))!.Where(s => s.UserRefs > 0 && s.Name != common.Name))
+            {
+                await zfs.ReleaseAsync(_hold, held.FullName, cancellationToken);
+            }
+        }
+    }
+
+    private async Task RetainAsync(string dataset, int keep, ulong common, CancellationToken cancellationToken)
+    {
+        var snapshots = await zfs.SnapshotsAsync(dataset, cancellationToken) ?? [];
+        var expired = SyncPlanner.Expired(snapshots, keep, new HashSet<ulong> { common });
+        if (expired.Count == 0)
+        {
+            return;
+        }
+        var names = string.Join(", ", expired.Select(s => s.Name));
+        if (options.Confirm && !ask($"destroy {expired.Count} snapshot(s) of {dataset} beyond the newest {keep}: {names}?"))
+        {
+            Warning($"{dataset}: retention skipped, as answered");
+            return;
+        }
+        foreach (var snapshot in expired)
+        {
+            try
+            {
+                await zfs.DestroyAsync(snapshot.FullName, cancellationToken);
+                await output.WriteLineAsync($"destroyed {snapshot.FullName} (keeping the newest {keep})");
+            }
+            catch (ToolFailedException ex)
+            {
+                Warning($"could not destroy {snapshot.FullName}: {ex.Message}");
+            }
+        }
+    }
+
+    private void Error(string text)
+    {
+        _errors++;
+        output.WriteLine("error: " + text);
+    }
+
+    private void Warning(string text)
+    {
+        _warnings++;
+        output.WriteLine("warning: " + text);
+    }
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Globalization;
+using BackupPlugins.Core.Tools;
+
+namespace BackupPlugins.Sources.Zfs;
+
+/// <summary>The zfs and zpool commands BackupPlugins runs, as argv through the one runner.</summary>
+public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool = "zpool", string? session = null)
+{
+    /// <summary>How long a send/receive may run (hours for a large first transfer).</summary>
+    public TimeSpan StreamTimeout { get; init; } = TimeSpan.FromHours(48);
+    private bool? _sendEstimates;
+
+    /// <summary>Imported pools and their GUIDs (pools named explicitly: older zpool versions insist on them).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> PoolGuidsAsync(CancellationToken cancellationToken)
+    {
+        var pools = (await PoolHealthAsync(cancellationToken)).Keys.ToArray();
+        return pools.Length == 0
+            ? new Dictionary<string, string>()
+            : ZfsOutputParser.ParsePoolGuids((await Run([zpool, "get", "guid", .. pools], cancellationToken)).StandardOutput);
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>> PoolHealthAsync(CancellationToken cancellationToken) =>
+        ZfsOutputParser.ParsePoolHealth((await Run([zpool, "list", "-H", "-o", "name,health"], cancellationToken)).StandardOutput);
+
+    /// <summary>Imports a pool found among the devices in <paramref name="deviceDir"/>, mounted under <paramref name="altroot"/>.</summary>
+    public Task ImportAsync(string pool, string deviceDir, string altroot, CancellationToken cancellationToken) =>
+        Run([zpool, "import", "-d", deviceDir, "-f", "-o", $"altroot={altroot}", pool], cancellationToken);
+
+    public Task ExportAsync(string pool, CancellationToken cancellationToken) => Run([zpool, "export", pool], cancellationToken);
+
+    /// <summary>The dataset's own snapshots, oldest first; null if the dataset does not exist.</summary>
+    public async Task<IReadOnlyList<ZfsSnapshot>?> SnapshotsAsync(string dataset, CancellationToken cancellationToken)
+    {
+        var command = Command([zfs, "get", "-H", "-p", "-d", "1", "-o", "name,property,value", "guid,createtxg,userrefs", dataset])
+            with { SuccessCodes = [0, 1] };
+        var result = await runner.RunAsync(command, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            return result.StandardErrorTail.Contains("does not exist", StringComparison.Ordinal)
+                ? null
+                : throw new ToolFailedException(command, $"exit code {result.ExitCode}", result);
+        }
+        return ZfsOutputParser.ParseSnapshots(result.StandardOutput, dataset);
+    }
+
+    public async Task<string> GetAsync(string property, string dataset, CancellationToken cancellationToken) =>
+        (await Run([zfs, "get", "-H", "-p", "-o", "value", property, dataset], cancellationToken)).StandardOutput.Trim();
+
+    public Task SnapshotAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "snapshot", snapshot], cancellationToken);
+
+    public Task DestroyAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "destroy", snapshot], cancellationToken);
+
+    public Task RollbackAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "rollback", "-r", snapshot], cancellationToken);
+
+    /// <summary>Places our hold; a snapshot that already has it is fine.</summary>
+    public async Task HoldAsync(string tag, string snapshot, CancellationToken cancellationToken)
+    {
+        var command = Command([zfs, "hold", tag, snapshot]) with { SuccessCodes = [0, 1] };
+        var result = await runner.RunAsync(command, cancellationToken);
+        if (result.ExitCode != 0 && !result.StandardErrorTail.Contains("tag already exists", StringComparison.Ordinal))
+        {
+            throw new ToolFailedException(command, $"exit code {result.ExitCode}", result);
+        }
+    }
+
+    /// <summary>Releases our hold; a snapshot without it is fine (zfs exits 1: "no such tag").</summary>
+    public async Task<bool> ReleaseAsync(string tag, string snapshot, CancellationToken cancellationToken) =>
+        (await runner.RunAsync(Command([zfs, "release", tag, snapshot]) with { SuccessCodes = [0, 1] }, cancellationToken)).ExitCode == 0;
+
+    /// <summary>The send's argv: full, or incremental from <paramref name="from"/> (<c>-I</c> with intermediates, else <c>-i</c>).</summary>
+    public ToolCommand Send(string snapshot, string? from, bool intermediates) =>
+        Command(from is null ? [zfs, "send", "-p", snapshot] : [zfs, "send", "-p", intermediates ? "-I" : "-i", from, snapshot])
+            with { Timeout = StreamTimeout };
+
+    public ToolCommand Receive(string dataset, bool force) =>
+        Command(force ? [zfs, "receive", "-F", dataset] : [zfs, "receive", dataset]) with { Timeout = StreamTimeout };
+
+    /// <summary><c>zfs send … | zfs receive …</c>; both exit codes checked.</summary>
+    public Task<PipeResult> SendReceiveAsync(ToolCommand send, ToolCommand receive, CancellationToken cancellationToken) =>
+        ToolPipe.RunAsync(runner, send, receive, cancellationToken);
+
+    /// <summary>
+    /// Bytes a send would produce: <c>zfs send -nP</c> where the zfs has it; otherwise (zfs-fuse, old ZFS) an
+    /// estimate from properties, flagged as such: the snapshot's <c>referenced</c> for a full stream, the growth of
+    /// <c>referenced</c> plus the <c>used</c> of the snapshots in between for an incremental one.
+    /// </summary>
+    public async Task<(long Bytes, bool Exact)> EstimateAsync(string snapshot, string? from, bool intermediates,
+        IReadOnlyList<ZfsSnapshot> between, CancellationToken cancellationToken)
+    {
+        if (_sendEstimates != false)
+        {
+            var argv = from is null ? new[] { zfs, "send", "-n", "-P", snapshot } : [zfs, "send", "-n", "-P", intermediates ? "-I" : "-i", from, snapshot];
+            var probe = await runner.RunAsync(Command(argv) with { SuccessCodes = [0, 1, 2] }, cancellationToken);
+            var size = probe.ExitCode == 0 ? ZfsOutputParser.ParseSendSize(probe.StandardOutput + "\n" + probe.StandardErrorTail) : null;
+            _sendEstimates = size is not null;
+            if (size is { } exact)
+            {
+                return (exact, true);
+            }
+        }
+        var referenced = Bytes(await GetAsync("referenced", snapshot, cancellationToken));
+        if (from is null)
+        {
+            return (referenced, false);
+        }
+        var growth = Math.Max(0, referenced - Bytes(await GetAsync("referenced", from, cancellationToken)));
+        long used = 0;
+        foreach (var s in between)
+        {
+            used += Bytes(await GetAsync("used", s.FullName, cancellationToken));
+        }
+        return (growth + used, false);
+    }
+
+    private static long Bytes(string text) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private Task<ToolResult> Run(string[] argv, CancellationToken cancellationToken) => runner.RunAsync(Command(argv), cancellationToken);
+
+    private ToolCommand Command(string[] argv) => new(argv) { Session = session };
+}
