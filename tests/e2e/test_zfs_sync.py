@@ -84,3 +84,129 @@ def test_os_direction_restores_a_lost_host_dataset_from_the_usb_pool(zfsw):
     assert r.returncode == 0, r.stdout
     assert zfsw.snapshots(src) == snaps
     assert open(os.path.join(zfsw.work, "hostmnt", "data", "a.txt"), "rb").read() == b"first\n"
+
+
+def synced_twice(zfsw):
+    prepare(zfsw)
+    zfsw.write_config()
+    assert zfsw.sync("usb").returncode == 0
+    time.sleep(1.1)
+    assert zfsw.sync("usb").returncode == 0
+    return zfsw.host_pool + "/data", zfsw.usb_pool + "/data"
+
+
+def test_destination_with_newer_snapshots_is_refused_then_rolled_back_with_rollback(zfsw):
+    src, dst = synced_twice(zfsw)
+    zfsw.import_usb()
+    run("zfs", "snapshot", dst + "@made-on-the-usb-disk")
+    run("zpool", "export", zfsw.usb_pool)
+    time.sleep(1.1)
+    r = zfsw.sync("usb")
+    assert r.returncode == 2
+    common = zfsw.snapshots(src)[-2][0]
+    assert "error: %s has snapshots newer than the common one %s: made-on-the-usb-disk; --rollback destroys them and sends the rest" \
+        % (dst, common) in r.stdout
+    assert not zfsw.imported(zfsw.usb_pool)  # exported even after an error
+    r = zfsw.sync("usb", "--rollback")
+    assert r.returncode == 0, r.stdout
+    assert "rolled %s back to %s (--rollback)" % (dst, common) in r.stdout
+    zfsw.import_usb()
+    assert [n for n, _ in zfsw.snapshots(dst)] == [n for n, _ in zfsw.snapshots(src)]
+
+
+def test_no_common_base_is_refused_then_sent_in_full_with_force_full(zfsw):
+    src, dst = synced_twice(zfsw)
+    zfsw.import_usb()
+    for name, _ in zfsw.snapshots(dst):
+        run("zfs", "release", "bp-zsync-%s-%s" % (zfsw.host_pool, zfsw.usb_pool), "%s@%s" % (dst, name), check=False)
+        run("zfs", "destroy", "%s@%s" % (dst, name))
+    run("zfs", "snapshot", dst + "@unrelated")
+    run("zpool", "export", zfsw.usb_pool)
+    time.sleep(1.1)
+    dry = zfsw.sync("usb", "--dry-run", "--force-full")
+    assert dry.returncode == 0, dry.stdout
+    assert re.search(r"%s -> %s: would send %s@\S+ \(new\), full after destroying 1 snapshot\(s\) of %s, size unknown"
+                     % (src, dst, src, dst), dry.stdout), dry.stdout
+    r = zfsw.sync("usb")
+    assert r.returncode == 2
+    assert "error: %s and %s have no snapshot in common; --force-full destroys every snapshot of %s (unrelated) and sends " \
+        % (src, dst, dst) in r.stdout
+    r = zfsw.sync("usb", "--force-full")
+    assert r.returncode == 0, r.stdout
+    assert "destroyed %s@unrelated (--force-full)" % dst in r.stdout
+    zfsw.import_usb()
+    assert zfsw.snapshots(dst) == zfsw.snapshots(src)
+
+
+def test_retention_keeps_the_newest_on_each_side_and_never_the_common_base(zfsw):
+    prepare(zfsw)
+    zfsw.write_config(usb_keep=2, host_keep=1)
+    src, dst = zfsw.host_pool + "/data", zfsw.usb_pool + "/data"
+    for _ in range(3):
+        assert zfsw.sync("usb").returncode == 0
+        time.sleep(1.1)
+    host = [n for n, _ in zfsw.snapshots(src)]
+    zfsw.import_usb()
+    usb = [n for n, _ in zfsw.snapshots(dst)]
+    assert len(host) == 1 and len(usb) == 2 and usb[-1] == host[-1]
+    run("zpool", "export", zfsw.usb_pool)
+    # A hostile retention of 0 on the USB side with --keep 1 still cannot take the common snapshot.
+    r = zfsw.sync("os", "--keep", "1")
+    assert r.returncode == 0, r.stdout
+    zfsw.import_usb()
+    assert [n for n, _ in zfsw.snapshots(dst)] == [host[-1]]
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(zfsw):
+    prepare(zfsw)
+    zfsw.write_config()
+    assert zfsw.sync("usb").returncode == 0
+    before_host, before_usb = zfsw.snapshots(zfsw.host_pool + "/data"), None
+    time.sleep(1.1)
+    r = zfsw.sync("usb", "--dry-run")
+    assert r.returncode == 0, r.stdout
+    assert ": dry run, nothing is changed" in r.stdout
+    assert re.search(r"would send %s/data@\S+ \(new\), incremental from %s, size unknown until the snapshot exists"
+                     % (zfsw.host_pool, before_host[-1][0]), r.stdout), r.stdout
+    assert zfsw.snapshots(zfsw.host_pool + "/data") == before_host
+    zfsw.import_usb()
+    before_usb = zfsw.snapshots(zfsw.usb_pool + "/data")
+    assert before_usb == before_host
+
+
+def test_missing_disk_bad_config_and_a_second_run_are_refused_clearly(zfsw):
+    prepare(zfsw)
+    zfsw.write_config()
+    os.rename(os.path.join(zfsw.devices, zfsw.partuuid), os.path.join(zfsw.work, "unplugged"))
+    r = zfsw.sync("usb")
+    assert (r.returncode, r.stdout) == (2, "error: USB disk not found: %s does not exist ([USB device] partuuid=%s); connect the disk\n"
+                                        % (os.path.join(zfsw.devices, zfsw.partuuid), zfsw.partuuid))
+    os.rename(os.path.join(zfsw.work, "unplugged"), os.path.join(zfsw.devices, zfsw.partuuid))
+    with open(zfsw.config, "w") as f:
+        f.write("[DEFAULT]\nvolume = data\n[USB device]\nbackup_pool = x\n[host1]\nsave-last-snapshots = many\n")
+    r = zfsw.sync("usb")
+    assert r.returncode == 2
+    assert r.stdout == ("error: %s: [USB device] partuuid is missing: the GPT partition UUID of the USB disk (ls -l /dev/disk/by-partuuid); "
+                        "[host1] guid is missing: the GUID of this host's pool (zpool get guid); no [host…] section: add one per "
+                        "machine with its pool's guid\n" % zfsw.config)
+    zfsw.write_config()
+    lock = os.path.join(zfsw.work, "backup-plugins-zfs-sync-%s-%s.lock" % (zfsw.host_pool, zfsw.usb_pool))
+    import fcntl
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = zfsw.sync("usb")
+    assert (r.returncode, r.stdout) == (2, "error: another zfs sync of pools %s and %s is running (lock %s); try again when it has "
+                                        "finished\n" % (zfsw.host_pool, zfsw.usb_pool, lock))
+
+
+def test_confirm_asks_before_destroying_and_no_means_no(zfsw):
+    src, dst = synced_twice(zfsw)
+    zfsw.import_usb()
+    run("zfs", "snapshot", dst + "@newer")
+    run("zpool", "export", zfsw.usb_pool)
+    time.sleep(1.1)
+    r = zfsw.sync("usb", "--rollback", "--confirm", stdin="n\n")
+    assert r.returncode == 2
+    assert "roll %s back to %s, destroying newer? [y/N] error: not done, as answered:" % (dst, zfsw.snapshots(src)[-2][0]) in r.stdout
+    zfsw.import_usb()
+    assert "newer" in [n for n, _ in zfsw.snapshots(dst)]
