@@ -10,7 +10,7 @@ JobMessage = {"severity": _f(1, "uint"), "text": _f(2, "string")}
 JobInfo = {
     "job_id": _f(1, "uint"), "job_name": _f(2, "string"), "level": _f(3, "string"), "type": _f(4, "string"),
     "since_time": _f(5, "int"), "accurate": _f(6, "bool"), "where": _f(7, "string"), "regex_where": _f(8, "string"),
-    "client": _f(9, "string"), "fd_version": _f(10, "string"),
+    "client": _f(9, "string"), "fd_version": _f(10, "string"), "job_status": _f(11, "string"),
 }
 LoadPluginRequest = {
     "job": _f(1, "msg", sub=JobInfo), "plugin_definition": _f(2, "bytes"), "shim_version": _f(3, "string"),

@@ -34,6 +34,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         self.started = False
         self.broken = False
         self.failed_load = False
+        self.had_fatal = False
         self.in_core = hasattr(fd, "iostat_do_in_core")
 
     # ---- helpers -------------------------------------------------------------------------------
@@ -52,6 +53,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         return reply
 
     def fatal(self, text):
+        self.had_fatal = True
         self.fd.JobMessage(self.fd.M_FATAL, "backupplugins: %s\n" % text)
         return self.fd.bRC_Error
 
@@ -74,7 +76,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
             "job_id": get(fd.bVarJobId) or 0, "job_name": text(fd.bVarJobName), "level": letter(fd.bVarLevel),
             "type": letter(fd.bVarType), "since_time": get(fd.bVarSinceTime) or 0, "accurate": bool(get(fd.bVarAccurate)),
             "where": text(fd.bVarWhere), "regex_where": text(fd.bVarRegexWhere), "client": text(fd.bVarClient),
-            "fd_version": text(fd.bVarVersion),
+            "fd_version": text(fd.bVarVersion), "job_status": "f" if self.had_fatal else letter(fd.bVarJobStatus),
         }
 
     def close(self):
@@ -150,7 +152,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
                 if self.restore is not None:
                     self.end_restore_file()
                 self.call("HandlePluginEvent", m.HandlePluginEventRequest, m.PluginReply,
-                          {"session": self.session, "event": code})
+                          {"session": self.session, "event": code, "job": self.job_info()})
             except RpcError as e:
                 self.error("ending the job: %s" % e.detail)
             finally:

@@ -2,6 +2,7 @@
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Sources.Dir;
 using BackupPlugins.Sources.Virtuozzo;
+using BackupPlugins.Sources.Zfs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,6 +19,10 @@ public static class SourceRegistration
         services.AddSingleton(Settings<Vz7Settings>(configuration, "Vz7"));
         services.AddSingleton<ISourceFactory, Vz7Source>();
         services.AddSingleton<ILeftoverSweeper, Vz7Sweeper>();
+
+        services.AddSingleton(Settings<ZfsSettings>(configuration, "Zfs"));
+        services.AddSingleton<ISourceFactory, ZfsSource>();
+        services.AddSingleton<ILeftoverSweeper, ZfsSweeper>();
         return services;
     }
 

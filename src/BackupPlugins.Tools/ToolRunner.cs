@@ -45,7 +45,7 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
             .WithArguments(command.Argv.Skip(1))
             .WithEnvironmentVariables(command.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value))
             .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(output is null ? PipeTarget.ToStringBuilder(stdout) : PipeTarget.ToStream(output))
+            .WithStandardOutputPipe(output is null ? PipeTarget.ToStringBuilder(stdout) : ToStream(output))
             .WithStandardErrorPipe(PipeTarget.Create((stream, ct) => stderr.FillAsync(stream, ct)));
         if (input is not null)
         {
@@ -92,9 +92,49 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
         {
             throw new ToolFailedException(command, ex.Message, null);
         }
+        catch (IOException ex)
+        {
+            // Our end of a stream failed (a data connection went away): the command would block on its full pipe
+            // forever, holding whatever it reads (a snapshot, a device). Stop it.
+            StopProcess(task.ProcessId);
+            throw new ToolFailedException(command, $"stopped: its {(input is not null ? "input or " : "")}output stream failed: {ex.Message}",
+                new ToolResult(-1, stdout.ToString(), stderr.Text, stopwatch.Elapsed));
+        }
         finally
         {
             _running.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// Copies the command's standard output into <paramref name="output"/>; if that fails, closes our end of the
+    /// pipe at once, so the writer gets EPIPE instead of blocking on a full pipe (zfs-fuse's daemon, which writes a
+    /// send stream on the command's behalf, would otherwise keep the snapshot busy).
+    /// </summary>
+    private static PipeTarget ToStream(Stream output) => PipeTarget.Create(async (source, cancellationToken) =>
+    {
+        try
+        {
+            await source.CopyToAsync(output, 1 << 20, cancellationToken);
+        }
+        catch
+        {
+            await source.DisposeAsync();
+            throw;
+        }
+    });
+
+    private static void StopProcess(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or Win32Exception)
+        {
+            // already gone
         }
     }
 

@@ -42,4 +42,25 @@ public class ToolPipeTests
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
         Assert.Empty(_runner.Running);
     }
+
+    private sealed class BrokenStream : MemoryStream
+    {
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            throw new IOException("Broken pipe");
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            throw new IOException("Broken pipe");
+    }
+
+    [Fact]
+    public async Task Run_OutputStreamFails_StopsTheCommandInsteadOfLeavingItBlocked()
+    {
+        var watch = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<ToolFailedException>(() =>
+            _runner.RunAsync(new ToolCommand(["yes"]), null, new BrokenStream(), CancellationToken.None));
+
+        Assert.StartsWith("yes: stopped: its output stream failed: Broken pipe", ex.Message); // then the tail: yes saw EPIPE
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Empty(_runner.Running);
+    }
 }

@@ -151,7 +151,7 @@ class JobCore:
             for name in sorted(set(spec["accurate_list"]) - self.seen):
                 if self.call("check_file", name) != fd.bRC_Seen:
                     self.files.append({"fname": name, "type": fd.FT_DELETED})
-        self.values[fd.bVarJobStatus] = ord("A") if self.canceled else ord("T")
+        self.values[fd.bVarJobStatus] = ord("A") if self.canceled else ord("f") if self.fatal else ord("T")
         self.event(fd.bEventEndBackupJob)
         if not self.canceled:
             self.event(fd.bEventJobEnd)

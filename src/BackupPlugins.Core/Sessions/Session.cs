@@ -251,9 +251,23 @@ public sealed class Session
         _restore.Finish(item, metadata);
     }
 
-    /// <summary>End of the job (EndBackupJob, EndRestoreJob, JobEnd): finishes a restore, then undoes the ledger.</summary>
-    public async Task EndAsync(string reason)
+    /// <summary>
+    /// End of the job (EndBackupJob, EndRestoreJob, JobEnd): commits a backup that went well
+    /// (<paramref name="succeeded"/>), finishes a restore, then undoes the ledger.
+    /// </summary>
+    public async Task EndAsync(string reason, bool succeeded = false)
     {
+        if (succeeded && _driver is not null && Phase == SessionPhase.Streaming)
+        {
+            try
+            {
+                await _driver.CommitAsync(CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is BackupPluginException or Tools.ToolFailedException or IOException)
+            {
+                Messages.Add(JobSeverity.Error, ex.Message);
+            }
+        }
         if (_restore is not null && Phase == SessionPhase.Restoring)
         {
             try

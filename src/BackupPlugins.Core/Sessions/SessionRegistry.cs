@@ -40,9 +40,9 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
             $"session \"{id}\" is not open on this host (the host restarted, or the job timed out)");
     }
 
-    public async Task EndAsync(Session session, string reason)
+    public async Task EndAsync(Session session, string reason, bool succeeded = false)
     {
-        await session.EndAsync(reason);
+        await session.EndAsync(reason, succeeded);
         _sessions.TryRemove(session.Id, out _);
     }
 

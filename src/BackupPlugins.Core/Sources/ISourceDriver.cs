@@ -45,6 +45,12 @@ public interface ISourceDriver
 
     /// <summary>Accurate mode: keep a catalog name the job did not list (e.g. it could not be read)?</summary>
     bool KeepUnseen(byte[] name);
+
+    /// <summary>
+    /// The backup ended well (Bareos job status T or W): keep what must outlive the job, such as the snapshot the
+    /// next incremental starts from. Runs before the ledger is undone; not called after a failure or a cancel.
+    /// </summary>
+    Task CommitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>A driver that can restore what it backed up.</summary>

@@ -52,7 +52,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
                 break;
             case V1.EventType.EventEndBackupJob or V1.EventType.EventEndRestoreJob or V1.EventType.EventJobEnd:
                 data.AbortSession(session.Id);
-                await sessions.EndAsync(session, $"event {request.Event}");
+                await sessions.EndAsync(session, $"event {request.Event}", succeeded: request.Job?.JobStatus is "T" or "W");
                 break;
         }
         return Reply(session);

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace BackupPlugins.Sources.Zfs;
 
 /// <summary>A snapshot as ZFS identifies it: its GUID survives send/receive, its name and creation order do not have to.</summary>
-public sealed record ZfsSnapshot(string Dataset, string Name, ulong Guid, ulong CreateTxg, int UserRefs = 0)
+public sealed record ZfsSnapshot(string Dataset, string Name, ulong Guid, ulong CreateTxg, int UserRefs = 0, long Creation = 0)
 {
     public string FullName => $"{Dataset}@{Name}";
 }
@@ -13,7 +13,7 @@ public sealed record ZfsSnapshot(string Dataset, string Name, ulong Guid, ulong 
 public static class ZfsOutputParser
 {
     /// <summary>
-    /// <c>zfs get -H -p -d 1 -o name,property,value guid,createtxg,userrefs DATASET</c>: the dataset's own snapshots
+    /// <c>zfs get -H -p -d 1 -o name,property,value guid,createtxg,userrefs,creation DATASET</c>: the dataset's own snapshots
     /// (not its children's), oldest first by creation transaction.
     /// </summary>
     public static IReadOnlyList<ZfsSnapshot> ParseSnapshots(string output, string dataset)
@@ -30,7 +30,8 @@ public static class ZfsOutputParser
         }
         return props
             .Select(kv => new ZfsSnapshot(dataset, kv.Key[(dataset.Length + 1)..], Number(kv.Value, "guid", kv.Key),
-                Number(kv.Value, "createtxg", kv.Key), kv.Value.TryGetValue("userrefs", out var r) && int.TryParse(r, out var n) ? n : 0))
+                Number(kv.Value, "createtxg", kv.Key), kv.Value.TryGetValue("userrefs", out var r) && int.TryParse(r, out var n) ? n : 0,
+                kv.Value.TryGetValue("creation", out var c) && long.TryParse(c, out var t) ? t : 0))
             .OrderBy(s => s.CreateTxg)
             .ToList();
     }

@@ -32,7 +32,7 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
     /// <summary>The dataset's own snapshots, oldest first; null if the dataset does not exist.</summary>
     public async Task<IReadOnlyList<ZfsSnapshot>?> SnapshotsAsync(string dataset, CancellationToken cancellationToken)
     {
-        var command = Command([zfs, "get", "-H", "-p", "-d", "1", "-o", "name,property,value", "guid,createtxg,userrefs", dataset])
+        var command = Command([zfs, "get", "-H", "-p", "-d", "1", "-o", "name,property,value", "guid,createtxg,userrefs,creation", dataset])
             with { SuccessCodes = [0, 1] };
         var result = await runner.RunAsync(command, cancellationToken);
         if (result.ExitCode != 0)
@@ -49,7 +49,49 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
 
     public Task SnapshotAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "snapshot", snapshot], cancellationToken);
 
+    /// <summary>Writes the send stream of <paramref name="snapshot"/> (incremental from <paramref name="from"/>) into <paramref name="output"/>.</summary>
+    public Task<ToolResult> SendToAsync(string snapshot, string? from, Stream output, CancellationToken cancellationToken) =>
+        runner.RunAsync(Send(snapshot, from, intermediates: false), null, output, cancellationToken);
+
+    /// <summary>Receives the stream read from <paramref name="input"/> into <paramref name="dataset"/>.</summary>
+    public Task<ToolResult> ReceiveFromAsync(string dataset, bool force, Stream input, CancellationToken cancellationToken) =>
+        runner.RunAsync(Receive(dataset, force), input, null, cancellationToken);
+
+    /// <summary>Every snapshot on the machine (the sweep looks for ours by name).</summary>
+    public async Task<IReadOnlyList<string>> AllSnapshotNamesAsync(CancellationToken cancellationToken) =>
+        (await Run([zfs, "list", "-H", "-t", "snapshot", "-o", "name"], cancellationToken)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     public Task DestroyAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "destroy", snapshot], cancellationToken);
+
+    /// <summary>Renames a file system, unmounted first (some zfs versions refuse to rename a mounted one: "dataset is busy").</summary>
+    public async Task RenameAsync(string dataset, string newName, CancellationToken cancellationToken)
+    {
+        await runner.RunAsync(Command([zfs, "unmount", dataset]) with { SuccessCodes = [0, 1] }, cancellationToken);
+        await Run([zfs, "rename", dataset, newName], cancellationToken);
+    }
+
+    /// <summary>
+    /// Destroys a snapshot, retrying a few times while it is busy (a send that was just stopped can hold it for a
+    /// moment).
+    /// </summary>
+    public async Task DestroyWhenFreeAsync(string snapshot, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var command = Command([zfs, "destroy", snapshot]) with { SuccessCodes = [0, 1] };
+            var result = await runner.RunAsync(command, cancellationToken);
+            if (result.ExitCode == 0 || result.StandardErrorTail.Contains("could not find any snapshots", StringComparison.Ordinal))
+            {
+                return;
+            }
+            if (attempt == 5 || !result.StandardErrorTail.Contains("busy", StringComparison.Ordinal))
+            {
+                throw new ToolFailedException(command, $"exit code {result.ExitCode}", result);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+    }
 
     public Task RollbackAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "rollback", "-r", snapshot], cancellationToken);
 

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text;
+using System.Text.RegularExpressions;
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Sources;
+
+namespace BackupPlugins.Sources.Zfs;
+
+/// <summary>
+/// <c>source=zfs:mode=stream</c>: one virtual file per job, <c>/@zfs/&lt;dataset&gt;@bp-&lt;level&gt;-&lt;jobid&gt;</c>, carrying
+/// a <c>zfs send</c> stream: Full → full stream; Incremental → from the snapshot of the previous backup;
+/// Differential → from the last Full's snapshot (the base is the oldest snapshot of ours created since Bareos's
+/// "since" time, so a later job that Bareos did not keep is never taken as base). The job's snapshot is destroyed
+/// unless the job ends well; then it is held (tag <see cref="HoldTag"/>) with the last Full's, so nothing can delete
+/// the bases, and older ones of ours are released and destroyed. A restore receives the streams in order into
+/// <c>target=</c> (default: the original dataset; refused if it exists unless replace=always).
+/// </summary>
+public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, JobContext context) : ISourceDriver, IRestoreDriver
+{
+    public const string HoldTag = "bp-bareos";
+    public const string Root = "/@zfs/";
+    private string? _snapshot;
+    private ZfsSnapshot? _base;
+    private bool _committed;
+
+    private char Level => context.Job.Level switch
+    {
+        JobLevel.Incremental => 'I',
+        JobLevel.Differential => 'D',
+        _ => 'F',
+    };
+
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? throw new BackupPluginException(
+            ErrorKind.NotFound, "zfs.dataset", $"dataset={options.Dataset} does not exist (zfs list); check the dataset option");
+        if (Level == 'F')
+        {
+            return;
+        }
+        var since = context.Job.SinceTime;
+        var ours = snapshots.Where(s => s.UserRefs > 0 && OurName().Match(s.Name) is { Success: true } m && (Level == 'I' || m.Groups[1].Value == "F"))
+            .Where(s => s.Creation >= since)
+            .OrderBy(s => s.CreateTxg);
+        _base = ours.FirstOrDefault() ?? throw new BackupPluginException(ErrorKind.Precondition, "zfs.no-base",
+            $"no snapshot of the {(Level == 'I' ? "previous backup" : "last Full")} of {options.Dataset} is left (held bp-… " +
+            $"snapshots created since {DateTimeOffset.FromUnixTimeSeconds(since):u}); run a Full backup");
+    }
+
+    public async Task SnapshotAsync(CancellationToken cancellationToken)
+    {
+        var name = $"{options.Dataset}@bp-{Level}-{context.Job.JobId}";
+        await zfs.SnapshotAsync(name, cancellationToken);
+        _snapshot = name;
+        context.Ledger.Add($"destroy snapshot {name} unless the job ended well", async ct =>
+        {
+            if (_committed)
+            {
+                return;
+            }
+            await _stopSending.CancelAsync(); // a send still running holds the snapshot
+            await (_sending ?? Task.CompletedTask).ContinueWith(_ => { }, CancellationToken.None);
+            await zfs.DestroyWhenFreeAsync(name, ct);
+        });
+        context.Messages.Info(_base is null
+            ? $"zfs: snapshot {name}, sent in full"
+            : $"zfs: snapshot {name}, sent as an increment from {_base.FullName}");
+    }
+
+    public IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var stat = new PosixStat(0, 0, PosixStat.Reg | 0x180, 1, 0, 0, 0, 0, now, 0, now, 0, now, 0, 4096, 0);
+        yield return new BackupItem(Encoding.UTF8.GetBytes(Root + _snapshot), EntryKind.Regular, stat) { Data = DataDelivery.Socket };
+    }
+
+    private readonly CancellationTokenSource _stopSending = new();
+    private Task? _sending;
+
+    public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopSending.Token);
+        var sending = zfs.SendToAsync(_snapshot!, _base?.FullName, sink.Stream, linked.Token);
+        _sending = sending;
+        await sending;
+    }
+
+    public bool KeepUnseen(byte[] name) => false;
+
+    /// <summary>The job went well: hold its snapshot; keep the last Full's and this job's base; release and destroy older ones of ours.</summary>
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        await zfs.HoldAsync(HoldTag, _snapshot!, cancellationToken);
+        _committed = true;
+        var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? [];
+        var ours = snapshots.Where(s => OurName().IsMatch(s.Name)).ToList();
+        var lastFull = ours.LastOrDefault(s => s.Name.StartsWith("bp-F-", StringComparison.Ordinal));
+        foreach (var old in ours.Where(s => s.FullName != _snapshot && s.Guid != lastFull?.Guid && s.Guid != _base?.Guid))
+        {
+            await zfs.ReleaseAsync(HoldTag, old.FullName, cancellationToken);
+            await zfs.DestroyAsync(old.FullName, cancellationToken);
+        }
+        context.Messages.Info($"zfs: {_snapshot} kept and held ({HoldTag}) as the base of the next backup");
+    }
+
+    // ---- restore --------------------------------------------------------------------------------------------
+    private string? _target;
+    private bool _targetExists;
+
+    public async Task BeginRestoreAsync(CancellationToken cancellationToken)
+    {
+        _target = options.Target ?? options.Dataset;
+        _targetExists = await zfs.SnapshotsAsync(_target, cancellationToken) is not null;
+    }
+
+    public CreateResult Create(RestoreItem item)
+    {
+        var (_, snapshot) = Parse(item.Target);
+        if (snapshot.StartsWith("bp-F-", StringComparison.Ordinal) && _targetExists && item.Replace != ReplaceMode.Always)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "zfs.target-exists",
+                $"dataset {_target} exists; restore with replace=always to replace it (it is renamed aside, not destroyed), " +
+                "or give another target=");
+        }
+        return new CreateResult(CreateOutcome.Extract, DataDelivery.Socket);
+    }
+
+    public async Task ReceiveDataAsync(RestoreItem item, Stream data, CancellationToken cancellationToken)
+    {
+        var (dataset, snapshot) = Parse(item.Target);
+        if (snapshot.StartsWith("bp-F-", StringComparison.Ordinal) && _targetExists)
+        {
+            var aside = $"{_target}-bp-replaced-{context.Job.JobId}";
+            await zfs.RenameAsync(_target!, aside, cancellationToken);
+            _targetExists = false;
+            context.Messages.Warning($"zfs: {_target} existed and was renamed to {aside} (replace=always); destroy it when no longer needed");
+        }
+        await zfs.ReceiveFromAsync(_target!, force: true, data, cancellationToken);
+        _targetExists = true;
+        context.Messages.Info($"zfs: received {dataset}@{snapshot} into {_target}");
+    }
+
+    public void Finish(RestoreItem item, RestoreMetadata metadata)
+    {
+    }
+
+    public Task EndRestoreAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The dataset and snapshot of a stream's name (after any where= prefix).</summary>
+    private (string Dataset, string Snapshot) Parse(byte[] name)
+    {
+        var text = Encoding.UTF8.GetString(name);
+        var at = text.IndexOf(Root, StringComparison.Ordinal);
+        var full = at < 0 ? "" : text[(at + Root.Length)..];
+        var split = full.LastIndexOf('@');
+        return split > 0
+            ? (full[..split], full[(split + 1)..])
+            : throw new BackupPluginException(ErrorKind.BadInput, "zfs.foreign-name",
+                $"{PosixPath.Display(name)} is not a zfs stream of this source (expected {Root}<dataset>@<snapshot>)");
+    }
+
+    [GeneratedRegex("^bp-([FID])-[0-9]+$")]
+    public static partial Regex OurName();
+}
