@@ -23,9 +23,10 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
     public IReadOnlyList<RunningCommand> Running => _running.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
 
     public Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken) =>
-        RunAsync(command, null, null, cancellationToken);
+        RunAsync(command, null, consumeOutput: null, cancellationToken);
 
-    public async Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream? output, CancellationToken cancellationToken)
+    public async Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
+        CancellationToken cancellationToken)
     {
         if (command.Argv.Count == 0)
         {
@@ -45,7 +46,7 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
             .WithArguments(command.Argv.Skip(1))
             .WithEnvironmentVariables(command.Environment.ToDictionary(kv => kv.Key, kv => (string?)kv.Value))
             .WithValidation(CommandResultValidation.None)
-            .WithStandardOutputPipe(output is null ? PipeTarget.ToStringBuilder(stdout) : ToStream(output))
+            .WithStandardOutputPipe(consumeOutput is null ? PipeTarget.ToStringBuilder(stdout) : Consume(consumeOutput))
             .WithStandardErrorPipe(PipeTarget.Create((stream, ct) => stderr.FillAsync(stream, ct)));
         if (input is not null)
         {
@@ -107,15 +108,15 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
     }
 
     /// <summary>
-    /// Copies the command's standard output into <paramref name="output"/>; if that fails, closes our end of the
-    /// pipe at once, so the writer gets EPIPE instead of blocking on a full pipe (zfs-fuse's daemon, which writes a
-    /// send stream on the command's behalf, would otherwise keep the snapshot busy).
+    /// Hands the command's standard output to <paramref name="consume"/>; if that fails, closes our end of the pipe
+    /// at once, so the writer gets EPIPE instead of blocking on a full pipe (zfs-fuse's daemon, which writes a send
+    /// stream on the command's behalf, would otherwise keep the snapshot busy).
     /// </summary>
-    private static PipeTarget ToStream(Stream output) => PipeTarget.Create(async (source, cancellationToken) =>
+    private static PipeTarget Consume(Func<Stream, CancellationToken, Task> consume) => PipeTarget.Create(async (source, cancellationToken) =>
     {
         try
         {
-            await source.CopyToAsync(output, 1 << 20, cancellationToken);
+            await consume(source, cancellationToken);
         }
         catch
         {

@@ -18,7 +18,8 @@ public class SessionRegistryTests
     private sealed class NoTools : IToolRunner
     {
         public IReadOnlyList<RunningCommand> Running => [];
-        public Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream? output, CancellationToken cancellationToken) =>
+        public Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
+            CancellationToken cancellationToken) =>
             throw new NotSupportedException();
     }
 

@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--files", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", default="/var/tmp")
+    ap.add_argument("--zfs-mib", type=int, default=1024, help="size of the ZFS stream-mode figure (0: skip)")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bp-bench-", dir=a.dir)
     host = Host(host_binary(), work).start()
@@ -108,6 +109,8 @@ def main():
         rows.append(("%d small files: FD driver + shim + host" % n, "%.0f files/s" % (n / t_small), "%.2f of plain walk (target >= 0.8); %.2f of the in-process plugin" % (t_walk / t_small, t_local / t_small)))
         rows.append(("host peak RSS: after %d files / after %d files" % (a.files // 10, n), "%.0f MB / %.0f MB" % (rss_10, rss_100), "flat in file count"))
         del t10
+        if a.zfs_mib:
+            rows.extend(zfs_rows(a, work, d, host))
     finally:
         host.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -115,6 +118,46 @@ def main():
     print("\nBackupPlugins benchmark (%s, %d cores)" % (time.strftime("%Y-%m-%d %H:%M"), os.cpu_count()))
     for name, value, note in rows:
         print("  %-*s  %16s   %s" % (width, name, value, note))
+
+
+def zfs_rows(a, work, d, host):
+    """source=zfs:mode=stream through the driver, shim and host vs `zfs send … | cat > /dev/null` (zfs-fuse pool on a file vdev)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    from zfsworld import ensure_daemon
+    started = ensure_daemon()
+    pool = "bpbench%d" % os.getpid()
+    vdev = os.path.join(work, "zfs.img")
+    with open(vdev, "wb") as f:
+        f.truncate((a.zfs_mib + 256) << 20)
+    subprocess.run(["zpool", "create", "-m", os.path.join(work, "zfsmnt"), pool, vdev], check=True, capture_output=True)
+    try:
+        subprocess.run(["zfs", "create", pool + "/data"], check=True)
+        with open(os.path.join(work, "zfsmnt", "data", "big.bin"), "wb") as f:
+            chunk = os.urandom(1 << 20)
+            for _ in range(a.zfs_mib):
+                f.write(chunk)
+        subprocess.run(["zfs", "snapshot", pool + "/data@bench"], check=True)
+
+        def send_cat():
+            send = subprocess.Popen(["zfs", "send", pool + "/data@bench"], stdout=subprocess.PIPE)
+            subprocess.run(["cat"], stdin=send.stdout, stdout=subprocess.DEVNULL, check=True)
+            send.stdout.close()
+            assert send.wait() == 0
+        t_cat = best(lambda: timed(send_cat), a.runs)
+
+        def bridge():
+            job = d.backup("source=zfs:dataset=%s/data:socket=%s" % (pool, host.socket), volume="/dev/null", record_calls=False)
+            assert d.job(job)["status"] == "T", d.job(job)["messages"]
+            return [f["data_seconds"] for f in d.job(job)["files"]][0]
+        t_bridge = best(bridge, a.runs)
+        mb = a.zfs_mib * 1.048576
+        return [("zfs stream (%d MiB dataset): zfs send | cat > /dev/null" % a.zfs_mib, "%.0f MB/s" % (mb / t_cat), "1.00"),
+                ("zfs stream: source=zfs through driver, shim, host (data phase)", "%.0f MB/s" % (mb / t_bridge),
+                 "%.2f of send | cat (target >= 0.95)" % (t_cat / t_bridge))]
+    finally:
+        subprocess.run(["zpool", "destroy", "-f", pool], capture_output=True)
+        if started:
+            subprocess.run(["pkill", "-x", "zfs-fuse"])
 
 
 def make_small_tree(root, n):

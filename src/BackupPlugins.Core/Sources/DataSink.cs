@@ -16,6 +16,21 @@ public class DataSink(Stream stream)
 
     private long _copied;
 
+    /// <summary>
+    /// Moves everything <paramref name="source"/> (a command's standard output) produces into the sink, to its end.
+    /// A sink may do it without copying through user space (splice from the pipe).
+    /// </summary>
+    public virtual async Task CopyFromAsync(Stream source, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await Stream.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+            _copied += n;
+        }
+    }
+
     /// <summary>Sends the rest of <paramref name="file"/> (from its current offset) to the sink.</summary>
     public virtual async Task SendFileAsync(SafeFileHandle file, CancellationToken cancellationToken)
     {

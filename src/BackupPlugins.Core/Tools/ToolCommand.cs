@@ -50,14 +50,23 @@ public interface IToolRunner
     /// cancellation, once the process is gone (SIGTERM, then SIGKILL after the grace period).
     /// </summary>
     Task<ToolResult> RunAsync(ToolCommand command, CancellationToken cancellationToken) =>
-        RunAsync(command, input: null, output: null, cancellationToken);
+        RunAsync(command, input: null, consumeOutput: null, cancellationToken);
 
     /// <summary>
     /// As <see cref="RunAsync(ToolCommand, CancellationToken)"/>, with standard input read from
     /// <paramref name="input"/> and standard output written to <paramref name="output"/> (then not captured in
     /// the result) — for streams such as <c>zfs send</c> and <c>zfs receive</c>.
     /// </summary>
-    Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream? output, CancellationToken cancellationToken);
+    Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Stream output, CancellationToken cancellationToken) =>
+        RunAsync(command, input, (stdout, ct) => stdout.CopyToAsync(output, 1 << 20, ct), cancellationToken);
+
+    /// <summary>
+    /// The general form: <paramref name="consumeOutput"/> is given the command's standard output (a pipe) to read
+    /// to its end — so a consumer can move it without copying, e.g. splice(2) into a socket. If it throws, the
+    /// pipe is closed and the command stopped. Null: standard output is captured in the result.
+    /// </summary>
+    Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
+        CancellationToken cancellationToken);
 
     /// <summary>The commands running now, oldest first.</summary>
     IReadOnlyList<RunningCommand> Running { get; }

@@ -34,7 +34,7 @@ public static class ToolPipe
         {
             try
             {
-                return await runner.RunAsync(consumer, pipe.Reader.AsStream(), null, stop.Token);
+                return await runner.RunAsync(consumer, pipe.Reader.AsStream(), consumeOutput: null, stop.Token);
             }
             finally
             {

@@ -47,6 +47,46 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
         }
     }
 
+    /// <summary>A command's output pipe goes into the socket with splice(2): no copy through this process.</summary>
+    public override Task CopyFromAsync(Stream source, CancellationToken cancellationToken) =>
+        source is System.IO.Pipes.PipeStream pipe
+            ? Task.Factory.StartNew(() => Splice(pipe, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : base.CopyFromAsync(source, cancellationToken);
+
+    private void Splice(System.IO.Pipes.PipeStream pipe, CancellationToken cancellationToken)
+    {
+        using var _ = cancellationToken.Register(() => socket.Shutdown(SocketShutdown.Both));
+        socket.Blocking = true;
+        var outFd = (int)socket.Handle;
+        var inFd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var n = splice(inFd, 0, outFd, 0, Chunk, SpliceMove | SpliceMore);
+            if (n > 0)
+            {
+                stream.Advance(n);
+                continue;
+            }
+            if (n == 0)
+            {
+                return;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is EINTR or EAGAIN)
+            {
+                continue;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new IOException($"splice into the data connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
+    private const uint SpliceMove = 1, SpliceMore = 4;
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint sendfile(int outFd, int inFd, nint offset, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint splice(int fdIn, nint offIn, int fdOut, nint offOut, nint len, uint flags);
 }

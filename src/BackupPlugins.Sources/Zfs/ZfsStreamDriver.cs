@@ -82,7 +82,7 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
     public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopSending.Token);
-        var sending = zfs.SendToAsync(_snapshot!, _base?.FullName, sink.Stream, linked.Token);
+        var sending = zfs.SendToAsync(_snapshot!, _base?.FullName, sink.CopyFromAsync, linked.Token);
         _sending = sending;
         await sending;
     }

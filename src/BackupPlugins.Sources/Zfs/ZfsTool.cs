@@ -49,13 +49,14 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
 
     public Task SnapshotAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "snapshot", snapshot], cancellationToken);
 
-    /// <summary>Writes the send stream of <paramref name="snapshot"/> (incremental from <paramref name="from"/>) into <paramref name="output"/>.</summary>
-    public Task<ToolResult> SendToAsync(string snapshot, string? from, Stream output, CancellationToken cancellationToken) =>
-        runner.RunAsync(Send(snapshot, from, intermediates: false), null, output, cancellationToken);
+    /// <summary>Runs <c>zfs send</c> of <paramref name="snapshot"/> (incremental from <paramref name="from"/>); <paramref name="consume"/> takes its output.</summary>
+    public Task<ToolResult> SendToAsync(string snapshot, string? from, Func<Stream, CancellationToken, Task> consume,
+        CancellationToken cancellationToken) =>
+        runner.RunAsync(Send(snapshot, from, intermediates: false), null, consume, cancellationToken);
 
     /// <summary>Receives the stream read from <paramref name="input"/> into <paramref name="dataset"/>.</summary>
     public Task<ToolResult> ReceiveFromAsync(string dataset, bool force, Stream input, CancellationToken cancellationToken) =>
-        runner.RunAsync(Receive(dataset, force), input, null, cancellationToken);
+        runner.RunAsync(Receive(dataset, force), input, consumeOutput: null, cancellationToken);
 
     /// <summary>Every snapshot on the machine (the sweep looks for ours by name).</summary>
     public async Task<IReadOnlyList<string>> AllSnapshotNamesAsync(CancellationToken cancellationToken) =>
