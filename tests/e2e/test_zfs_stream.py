@@ -127,3 +127,25 @@ def test_failed_or_cancelled_job_leaves_no_snapshot_and_a_killed_host_is_swept(z
     host.start()
     assert zfsw.snapshots(ds) == []
     assert "Start-up sweep: zfs snapshot %s@bp-F-%d removed=True" % (ds, killed) in host.log_text()
+
+
+def test_files_mode_reads_a_snapshot_with_its_children_and_leaves_no_clone(zfsw, host, fd):
+    ds, mnt = dataset(zfsw)
+    plain_corpus(os.path.join(mnt, "tree"))
+    run("zfs", "create", ds + "/child")
+    with open(os.path.join(mnt, "child", "in-child.txt"), "wb") as f:
+        f.write(b"child dataset\n")
+    with open(os.path.join(mnt, "skip.tmp"), "wb") as f:
+        f.write(b"excluded\n")
+    expected = {k: v for k, v in snapshot(mnt).items() if k != b"skip.tmp"}
+    full = fd.backup("source=zfs:mode=files:dataset=%s:exclude=*.tmp:socket=%s" % (ds, host.socket))
+    assert fd.job(full)["status"] == "T", fd.job(full)["messages"]
+    names = [f["fname"] for f in fd.job(full)["files"]]
+    assert mnt + "/child/in-child.txt" in names and names.count(mnt + "/child/") == 1
+    assert not [n for n in names if "bp-clone" in n or n.endswith(".tmp")]
+    assert zfsw.snapshots(ds) == [] and zfsw.snapshots(ds + "/child") == []
+    assert [n for n in run("zfs", "list", "-H", "-o", "name").stdout.split() if n.startswith(zfsw.host_pool + "/bp-clone")] == []
+    where = os.path.join(zfsw.work, "restored")
+    r = fd.restore([full], where=where)
+    assert fd.job(r)["status"] == "T", fd.job(r)["messages"]
+    assert diff(expected, snapshot(where + mnt)) == []

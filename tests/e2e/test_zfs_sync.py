@@ -5,7 +5,7 @@ import os
 import re
 import time
 
-from zfsworld import run
+from zfsworld import destroy, run
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}_\d{2}:\d{2}:\d{2}$")
 
@@ -78,7 +78,7 @@ def test_os_direction_restores_a_lost_host_dataset_from_the_usb_pool(zfsw):
     src = zfsw.host_pool + "/data"
     snaps = zfsw.snapshots(src)
     run("zfs", "release", "bp-zsync-%s-%s" % (zfsw.host_pool, zfsw.usb_pool), "%s@%s" % (src, snaps[-1][0]))
-    gone = run("zfs", "destroy", "-r", "-f", src, check=False)
+    gone = destroy("-r", "-f", src)
     assert gone.returncode == 0, gone.stderr
     r = zfsw.sync("os")
     assert r.returncode == 0, r.stdout

@@ -30,6 +30,16 @@ def run(*argv, check=True):
     return subprocess.run(list(argv), capture_output=True, text=True, check=check)
 
 
+def destroy(*argv):
+    """zfs destroy, retried while zfs-fuse still calls the file system busy (its FUSE mount lets go a moment later)."""
+    for _ in range(10):
+        r = run("zfs", "destroy", *argv, check=False)
+        if r.returncode == 0 or "busy" not in r.stderr:
+            return r
+        time.sleep(0.5)
+    return r
+
+
 class ZfsWorld:
     def __init__(self, work):
         self.work = work
@@ -86,4 +96,7 @@ class ZfsWorld:
     def teardown(self):
         self.import_usb()
         for pool in (self.usb_pool, self.host_pool):
-            run("zpool", "destroy", "-f", pool, check=False)
+            for _ in range(10):  # zfs-fuse calls a pool busy for a moment after its file systems were used
+                if run("zpool", "destroy", "-f", pool, check=False).returncode == 0 or not self.imported(pool):
+                    break
+                time.sleep(0.5)

@@ -21,6 +21,17 @@ public sealed class TreeRestorer(byte[] root)
 
     public byte[] Root => root;
 
+    /// <summary>
+    /// The restore root for a tree backed up from <paramref name="path"/>: where + path; the path itself in place;
+    /// "/" when regexwhere may send names anywhere (each name is still checked).
+    /// </summary>
+    public static TreeRestorer For(string path, string where, string regexWhere)
+    {
+        where = where.TrimEnd('/');
+        var rootPath = regexWhere.Length > 0 ? "/" : where.Length == 0 ? path : where + path;
+        return new TreeRestorer(PosixPath.FromString(rootPath));
+    }
+
     public CreateResult Create(RestoreItem item)
     {
         var target = item.Target;

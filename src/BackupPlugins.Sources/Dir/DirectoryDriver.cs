@@ -60,10 +60,7 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
 
     public async Task BeginRestoreAsync(CancellationToken cancellationToken)
     {
-        // The restore root: where + path; the path itself in place; "/" when regexwhere may send names anywhere.
-        var where = context.Job.Where.TrimEnd('/');
-        var root = context.Job.RegexWhere.Length > 0 ? "/" : where.Length == 0 ? options.Path : where + options.Path;
-        _restorer = new TreeRestorer(PosixPath.FromString(root));
+        _restorer = TreeRestorer.For(options.Path, context.Job.Where, context.Job.RegexWhere);
         await LockAsync(cancellationToken);
     }
 

@@ -6,4 +6,6 @@ public sealed record ZfsSettings
 {
     public string Zfs { get; init; } = "zfs";
     public string Zpool { get; init; } = "zpool";
+    /// <summary>mode=files on a zfs without .zfs/snapshot: where the read-only clones are mounted (<c>bp-clone-*</c>).</summary>
+    public string CloneRoot { get; init; } = "/run/backup-plugins/zfs";
 }

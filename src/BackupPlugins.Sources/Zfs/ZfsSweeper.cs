@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace BackupPlugins.Sources.Zfs;
 
 /// <summary>
-/// Snapshots of ours (<c>@bp-F|I|D-&lt;jobid&gt;</c>) without our hold belong to a job that never ended well (the
-/// host was killed): they are destroyed. Held ones are the bases of the next backups and stay.
+/// What a killed host left of zfs jobs: stream snapshots of ours (<c>@bp-F|I|D-&lt;jobid&gt;</c>) without our hold
+/// (held ones are the bases of the next backups and stay), and mode=files snapshots (<c>@bp-files-*</c>) and
+/// clones (<c>bp-clone-*</c>), which never outlive a job.
 /// </summary>
 public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, ILogger<ZfsSweeper> logger) : ILeftoverSweeper
 {
@@ -25,27 +26,39 @@ public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, ILogger
             return [];
         }
         var found = new List<Leftover>();
-        foreach (var name in names.Where(n => n.Contains('@') && ZfsStreamDriver.OurName().IsMatch(n[(n.IndexOf('@') + 1)..])))
+        // mode=files: clones first (they depend on their snapshots), then the snapshots.
+        foreach (var clone in (await zfs.AllFileSystemNamesAsync(cancellationToken)).Where(n => n.Split('/')[^1].StartsWith("bp-clone-", StringComparison.Ordinal)))
         {
-            if (await zfs.GetAsync("userrefs", name, cancellationToken) != "0")
+            found.Add(await UndoAsync("zfs clone", clone, dryRun, () => zfs.DestroyWhenFreeAsync(clone, cancellationToken, "-f")));
+        }
+        foreach (var name in names.Where(n => n.Contains('@')))
+        {
+            var snapshot = SnapshotPart(name);
+            if (snapshot.StartsWith("bp-files-", StringComparison.Ordinal)
+                || (ZfsStreamDriver.OurName().IsMatch(snapshot) && await zfs.GetAsync("userrefs", name, cancellationToken) == "0"))
             {
-                continue;
-            }
-            if (dryRun)
-            {
-                found.Add(new Leftover("zfs snapshot", name, false));
-                continue;
-            }
-            try
-            {
-                await zfs.DestroyAsync(name, cancellationToken);
-                found.Add(new Leftover("zfs snapshot", name, true));
-            }
-            catch (ToolFailedException ex)
-            {
-                found.Add(new Leftover("zfs snapshot", name, false, ex.Message));
+                found.Add(await UndoAsync("zfs snapshot", name, dryRun, () => zfs.DestroyWhenFreeAsync(name, cancellationToken)));
             }
         }
         return found;
+
+        static string SnapshotPart(string full) => full[(full.IndexOf('@') + 1)..];
+    }
+
+    private static async Task<Leftover> UndoAsync(string kind, string name, bool dryRun, Func<Task> undo)
+    {
+        if (dryRun)
+        {
+            return new Leftover(kind, name, false);
+        }
+        try
+        {
+            await undo();
+            return new Leftover(kind, name, true);
+        }
+        catch (ToolFailedException ex)
+        {
+            return new Leftover(kind, name, false, ex.Message);
+        }
     }
 }

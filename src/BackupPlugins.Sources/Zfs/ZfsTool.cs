@@ -58,6 +58,24 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
     public Task<ToolResult> ReceiveFromAsync(string dataset, bool force, Stream input, CancellationToken cancellationToken) =>
         runner.RunAsync(Receive(dataset, force), input, consumeOutput: null, cancellationToken);
 
+    /// <summary>File systems at and below <paramref name="dataset"/> with their mountpoints, parents first.</summary>
+    public async Task<IReadOnlyList<(string Name, string Mountpoint)>> FileSystemsAsync(string dataset, CancellationToken cancellationToken) =>
+        (await Run([zfs, "list", "-H", "-r", "-t", "filesystem", "-o", "name,mountpoint", dataset], cancellationToken)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).Where(f => f.Length >= 2)
+            .Select(f => (f[0], f[1])).ToList();
+
+    public Task SnapshotRecursiveAsync(string snapshot, CancellationToken cancellationToken) =>
+        Run([zfs, "snapshot", "-r", snapshot], cancellationToken);
+
+    /// <summary>A read-only clone of <paramref name="snapshot"/> mounted at <paramref name="mountpoint"/> (where a zfs has no .zfs/snapshot).</summary>
+    public Task CloneAsync(string snapshot, string clone, string mountpoint, CancellationToken cancellationToken) =>
+        Run([zfs, "clone", "-o", "readonly=on", "-o", $"mountpoint={mountpoint}", snapshot, clone], cancellationToken);
+
+    /// <summary>Every file system on the machine (the sweep looks for our clones by name).</summary>
+    public async Task<IReadOnlyList<string>> AllFileSystemNamesAsync(CancellationToken cancellationToken) =>
+        (await Run([zfs, "list", "-H", "-t", "filesystem", "-o", "name"], cancellationToken)).StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>Every snapshot on the machine (the sweep looks for ours by name).</summary>
     public async Task<IReadOnlyList<string>> AllSnapshotNamesAsync(CancellationToken cancellationToken) =>
         (await Run([zfs, "list", "-H", "-t", "snapshot", "-o", "name"], cancellationToken)).StandardOutput
@@ -76,11 +94,11 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
     /// Destroys a snapshot, retrying a few times while it is busy (a send that was just stopped can hold it for a
     /// moment).
     /// </summary>
-    public async Task DestroyWhenFreeAsync(string snapshot, CancellationToken cancellationToken)
+    public async Task DestroyWhenFreeAsync(string snapshot, CancellationToken cancellationToken, params string[] flags)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var command = Command([zfs, "destroy", snapshot]) with { SuccessCodes = [0, 1] };
+            var command = Command([zfs, "destroy", .. flags, snapshot]) with { SuccessCodes = [0, 1] };
             var result = await runner.RunAsync(command, cancellationToken);
             if (result.ExitCode == 0 || result.StandardErrorTail.Contains("could not find any snapshots", StringComparison.Ordinal))
             {
