@@ -169,6 +169,9 @@ def test_dry_run_prints_the_plan_and_changes_nothing(zfsw):
     assert re.search(r"would send %s/data@\S+ \(new\), incremental from %s, size unknown until the snapshot exists"
                      % (zfsw.host_pool, before_host[-1][0]), r.stdout), r.stdout
     assert zfsw.snapshots(zfsw.host_pool + "/data") == before_host
+    keep = zfsw.sync("usb", "--dry-run", "--keep", "1")
+    assert "%s/data: would destroy %s (keeping the newest 1)" % (zfsw.host_pool, before_host[-1][0]) in keep.stdout, keep.stdout
+    assert zfsw.snapshots(zfsw.host_pool + "/data") == before_host
     zfsw.import_usb()
     before_usb = zfsw.snapshots(zfsw.usb_pool + "/data")
     assert before_usb == before_host

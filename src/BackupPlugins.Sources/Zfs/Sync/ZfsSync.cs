@@ -68,6 +68,11 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
                 await RetainAsync(source, KeepFor(source, hostPool, host), common, cancellationToken);
                 await RetainAsync(destination, KeepFor(destination, hostPool, host), common, cancellationToken);
             }
+            foreach (var (source, destination, plan) in _planned)
+            {
+                await PreviewRetentionAsync(source, KeepFor(source, hostPool, host), plan, cancellationToken);
+                await PreviewRetentionAsync(destination, KeepFor(destination, hostPool, host), plan, cancellationToken);
+            }
         }
         finally
         {
@@ -178,6 +183,10 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         await DescribeAsync(source, destination, plan, sourceSnapshots, cancellationToken);
         if (plan.Refused || options.DryRun)
         {
+            if (!plan.Refused)
+            {
+                _planned.Add((source, destination, plan));
+            }
             return null;
         }
         var executor = new VolumeTransfer(zfs, options, output, ask, sourceSnapshots, destinationSnapshots);
@@ -241,6 +250,23 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             {
                 await zfs.ReleaseAsync(_hold, held.FullName, cancellationToken);
             }
+        }
+    }
+
+    private readonly List<(string Source, string Destination, VolumePlan Plan)> _planned = [];
+
+    /// <summary>--dry-run: what retention would destroy once the planned snapshot is on both sides.</summary>
+    private async Task PreviewRetentionAsync(string dataset, int keep, VolumePlan plan, CancellationToken cancellationToken)
+    {
+        var snapshots = (await zfs.SnapshotsAsync(dataset, cancellationToken) ?? []).ToList();
+        if (snapshots.All(s => s.Guid != plan.Target!.Guid || plan.Target.Guid == 0))
+        {
+            snapshots.Add(plan.Target! with { Dataset = dataset, CreateTxg = ulong.MaxValue });
+        }
+        var expired = SyncPlanner.Expired(snapshots, keep, new HashSet<ulong> { plan.Target!.Guid });
+        if (expired.Count > 0)
+        {
+            await output.WriteLineAsync($"{dataset}: would destroy {string.Join(", ", expired.Select(s => s.Name))} (keeping the newest {keep})");
         }
     }
 
