@@ -149,3 +149,13 @@ def test_files_mode_reads_a_snapshot_with_its_children_and_leaves_no_clone(zfsw,
     r = fd.restore([full], where=where)
     assert fd.job(r)["status"] == "T", fd.job(r)["messages"]
     assert diff(expected, snapshot(where + mnt)) == []
+
+
+def test_an_estimate_leaves_no_snapshot_and_no_base(zfsw, host, fd):
+    ds, mnt = dataset(zfsw)
+    with open(os.path.join(mnt, "a"), "wb") as f:
+        f.write(b"1")
+    result = fd.estimate("source=zfs:dataset=%s:socket=%s" % (ds, host.socket))
+    assert result["status"] == "T", result["messages"]
+    assert [f["fname"] for f in result["files"]] == ["/@zfs/%s@bp-F-%d" % (ds, result["jobid"])]
+    assert zfsw.snapshots(ds) == []

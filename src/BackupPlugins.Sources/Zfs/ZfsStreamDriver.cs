@@ -85,13 +85,20 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
         var sending = zfs.SendToAsync(_snapshot!, _base?.FullName, sink.CopyFromAsync, linked.Token);
         _sending = sending;
         await sending;
+        _sent = true;
     }
+
+    private bool _sent;
 
     public bool KeepUnseen(byte[] name) => false;
 
     /// <summary>The job went well: hold its snapshot; keep the last Full's and this job's base; release and destroy older ones of ours.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
+        if (!_sent)
+        {
+            return; // an estimate, or the stream never went out: not a base for anything
+        }
         await zfs.HoldAsync(HoldTag, _snapshot!, cancellationToken);
         _committed = true;
         var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? [];
