@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Formats.Tar;
+using System.Text;
+using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Trees;
+
+namespace BackupPlugins.Core.Archive;
+
+/// <summary>
+/// Extracts a pax archive written by <see cref="PaxArchiveWriter"/> under a target directory through
+/// <see cref="TreeRestorer"/>: every entry type, owners, modes, xattrs, ACLs and nanosecond times, directory
+/// metadata at the end; members that would land outside the target (absolute names, <c>..</c>, below a symlink the
+/// archive created) are refused.
+/// </summary>
+public static class PaxArchiveReader
+{
+    /// <summary>Extracts every member; returns how many. Problems with one member go to <paramref name="report"/>.</summary>
+    public static async Task<long> ExtractAsync(Stream input, string target, Action<string> report, CancellationToken cancellationToken)
+    {
+        var root = PosixPath.FromString(target.TrimEnd('/') is { Length: > 0 } t ? t : "/");
+        var restorer = new TreeRestorer(root);
+        var reader = new TarReader(input);
+        long count = 0;
+        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
+        {
+            var item = Item(entry, root);
+            var (xattrs, acl) = Metadata(entry);
+            var result = restorer.Create(item);
+            if (result.Outcome == CreateOutcome.Extract)
+            {
+                await using var file = new FileStream(FileSystem.OpenWrite(result.OpenPath!), FileAccess.Write, 1 << 20);
+                if (entry.DataStream is { } data)
+                {
+                    await data.CopyToAsync(file, 1 << 20, cancellationToken);
+                }
+            }
+            if (result.Outcome != CreateOutcome.Skip)
+            {
+                restorer.Finish(item, new RestoreMetadata(xattrs, acl, DataOk: true));
+            }
+            count++;
+        }
+        restorer.Complete(report);
+        return count;
+    }
+
+    private static RestoreItem Item(TarEntry entry, byte[] root)
+    {
+        var name = Path(entry.Name.TrimEnd('/'), root);
+        var (kind, type) = entry.EntryType switch
+        {
+            TarEntryType.Directory => (EntryKind.Directory, PosixStat.Dir),
+            TarEntryType.SymbolicLink => (EntryKind.Symlink, PosixStat.Lnk),
+            TarEntryType.HardLink => (EntryKind.HardLink, PosixStat.Reg),
+            TarEntryType.Fifo => (EntryKind.Fifo, PosixStat.Fifo),
+            TarEntryType.CharacterDevice => (EntryKind.Special, PosixStat.Chr),
+            TarEntryType.BlockDevice => (EntryKind.Special, PosixStat.Blk),
+            TarEntryType.RegularFile or TarEntryType.V7RegularFile => (EntryKind.Regular, PosixStat.Reg),
+            var other => throw new IOException($"archive member {entry.Name}: entry type {other} is not supported"),
+        };
+        var link = kind switch
+        {
+            EntryKind.Symlink => BareosNames.Decode(Encoding.UTF8.GetBytes(entry.LinkName)),
+            EntryKind.HardLink => Path(entry.LinkName, root),
+            _ => [],
+        };
+        var mtime = entry.ModificationTime.ToUnixTimeSeconds();
+        var size = entry.Length;
+        var rdev = kind == EntryKind.Special && entry is PosixTarEntry posix ? PosixStat.MakeDev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor) : 0;
+        var stat = new PosixStat(0, 0, type | (uint)entry.Mode, 1, (uint)entry.Uid, (uint)entry.Gid, rdev, size,
+            mtime, 0, mtime, 0, mtime, 0, 4096, (ulong)((size + 511) / 512));
+        return new RestoreItem(name, link, kind, stat, ReplaceMode.Always);
+    }
+
+    /// <summary>The target path of a member name; the restorer refuses '..' and absolute escapes.</summary>
+    private static byte[] Path(string member, byte[] root)
+    {
+        var relative = BareosNames.Decode(Encoding.UTF8.GetBytes(member == "." ? "" : member.StartsWith("./", StringComparison.Ordinal) ? member[2..] : member));
+        return relative.Length == 0 ? root : PosixPath.Join(root, relative);
+    }
+
+    private static (IReadOnlyList<(byte[], byte[])> Xattrs, byte[]? Acl) Metadata(TarEntry entry)
+    {
+        var xattrs = new List<(byte[], byte[])>();
+        byte[]? acl = null;
+        if (entry is PaxTarEntry pax)
+        {
+            foreach (var (key, value) in pax.ExtendedAttributes)
+            {
+                if (key.StartsWith(PaxArchiveWriter.XattrPrefix, StringComparison.Ordinal))
+                {
+                    var name = BareosNames.Decode(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(key[PaxArchiveWriter.XattrPrefix.Length..])));
+                    xattrs.Add((name, Convert.FromBase64String(value)));
+                }
+                else if (key == PaxArchiveWriter.AclKey)
+                {
+                    acl = Convert.FromBase64String(value);
+                }
+            }
+        }
+        return (xattrs, acl); // the nanosecond times are among them: TreeRestorer applies them last
+
+    }
+}

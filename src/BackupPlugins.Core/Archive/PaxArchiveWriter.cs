@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Formats.Tar;
+using System.Text;
+using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Trees;
+
+namespace BackupPlugins.Core.Archive;
+
+/// <summary>
+/// Writes the entries of a tree (as <see cref="TreeWalker"/> yields them) as a POSIX pax archive with
+/// System.Formats.Tar: names relative to the tree's root, owners, modes, device numbers, symlinks, hard links
+/// (to the first name), and — in pax extended headers readable by libarchive — every xattr as
+/// <c>LIBARCHIVE.xattr.&lt;name&gt;</c> (base64; nanosecond times travel as the <c>backupplugins.times</c> pseudo
+/// xattr) and the POSIX ACLs as <c>BACKUPPLUGINS.acl</c>. Names that are not UTF-8 are stored in the reversible
+/// encoding of <see cref="BareosNames"/>.
+/// </summary>
+public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposable
+{
+    public const string XattrPrefix = "LIBARCHIVE.xattr.";
+    public const string AclKey = "BACKUPPLUGINS.acl";
+    private readonly TarWriter _tar = new(output, TarEntryFormat.Pax, leaveOpen: true);
+
+    /// <summary>Entries written so far.</summary>
+    public long Entries { get; private set; }
+
+    public async Task WriteAsync(BackupItem item, CancellationToken cancellationToken)
+    {
+        if (item.Error is not null)
+        {
+            throw new IOException($"{PosixPath.Display(item.Name)}: {item.Error}");
+        }
+        var stat = item.Stat;
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in item.Xattrs)
+        {
+            attributes[XattrPrefix + Uri.EscapeDataString(Encoding.UTF8.GetString(BareosNames.Encode(name)))] = Convert.ToBase64String(value);
+        }
+        if (item.Acl is { Length: > 0 } acl)
+        {
+            attributes[AclKey] = Convert.ToBase64String(acl);
+        }
+        var entry = new PaxTarEntry(Type(item), Name(item.Name, item.Kind == EntryKind.Directory), attributes)
+        {
+            Mode = (UnixFileMode)(stat.Mode & 0xFFF),
+            Uid = (int)stat.Uid,
+            Gid = (int)stat.Gid,
+            ModificationTime = DateTimeOffset.FromUnixTimeSeconds(stat.Mtime).AddTicks(stat.MtimeNsec / 100),
+        };
+        switch (item.Kind)
+        {
+            case EntryKind.Symlink:
+                entry.LinkName = Encoding.UTF8.GetString(BareosNames.Encode(item.Link));
+                break;
+            case EntryKind.HardLink:
+                entry.LinkName = Name(item.Link, false);
+                break;
+            case EntryKind.Special:
+                entry.DeviceMajor = (int)Major(stat.Rdev);
+                entry.DeviceMinor = (int)Minor(stat.Rdev);
+                break;
+        }
+        if (item.Kind == EntryKind.Regular && stat.Size > 0)
+        {
+            await using var data = new FileStream(FileSystem.OpenRead(item.OpenPath ?? item.Name), FileAccess.Read, 1 << 20);
+            entry.DataStream = data;
+            await _tar.WriteEntryAsync(entry, cancellationToken);
+        }
+        else
+        {
+            await _tar.WriteEntryAsync(entry, cancellationToken);
+        }
+        Entries++;
+    }
+
+    private static TarEntryType Type(BackupItem item) => item.Kind switch
+    {
+        EntryKind.Directory => TarEntryType.Directory,
+        EntryKind.Symlink => TarEntryType.SymbolicLink,
+        EntryKind.HardLink => TarEntryType.HardLink,
+        EntryKind.Fifo => TarEntryType.Fifo,
+        EntryKind.Special when item.Stat.Type == PosixStat.Chr => TarEntryType.CharacterDevice,
+        EntryKind.Special when item.Stat.Type == PosixStat.Blk => TarEntryType.BlockDevice,
+        EntryKind.Special => throw new IOException($"{PosixPath.Display(item.Name)}: a socket cannot be archived"),
+        _ => TarEntryType.RegularFile,
+    };
+
+    /// <summary>The name relative to the root ("." for the root), in the reversible UTF-8 encoding.</summary>
+    private string Name(byte[] name, bool directory)
+    {
+        var relative = name.AsSpan().StartsWith(root) ? name.AsSpan(root.Length).TrimStart((byte)'/') : name.AsSpan().TrimStart((byte)'/');
+        var text = relative.IsEmpty ? "." : Encoding.UTF8.GetString(BareosNames.Encode(relative));
+        return directory ? text + "/" : text;
+    }
+
+    // glibc's major/minor
+    private static uint Major(ulong dev) => (uint)(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));
+    private static uint Minor(ulong dev) => (uint)(((dev >> 12) & 0xffffff00) | (dev & 0xff));
+
+    public ValueTask DisposeAsync() => _tar.DisposeAsync();
+}
