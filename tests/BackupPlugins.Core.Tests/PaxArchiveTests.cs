@@ -48,6 +48,13 @@ public sealed class PaxArchiveTests : IDisposable
         FileSystem.SetXattr(B(src + "/small.txt"), B("user.comment"), [0, 1, 2, 255]);
         FileSystem.LChown(B(src + "/dir/sub/data.bin"), 1234, 4321);
         FileSystem.SetTimes(B(src + "/small.txt"), 1_700_000_000, 1, 1_700_000_000, 123_456_789);
+        using (var sparse = File.Create(Path.Combine(src, "sparse.img")))
+        {
+            sparse.Write("head"u8);
+            sparse.Position = 5 << 20;
+            sparse.Write("middle"u8);
+            sparse.SetLength(12 << 20);
+        }
         FileSystem.SetTimes(B(src + "/dir"), 1_600_000_000, 0, 1_600_000_000, 5);
         return src;
     }
@@ -99,7 +106,9 @@ public sealed class PaxArchiveTests : IDisposable
         var count = await PaxArchiveReader.ExtractAsync(archive, target, problems.Add, CancellationToken.None);
 
         Assert.Empty(problems);
-        Assert.Equal(10, count);
+        Assert.Equal(11, count);
+        Assert.True(archive.Length < 1 << 20, $"the archive holds the holes: {archive.Length} bytes");
+        Assert.True(FileSystem.LStat(B(target + "/sparse.img")).Blocks * 512 < 1 << 20, "the restored file is sparse again");
         var (expected, actual) = (Describe(src), Describe(target));
         Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
         Assert.All(expected, kv => Assert.Equal(kv.Value, actual[kv.Key]));
@@ -123,6 +132,9 @@ public sealed class PaxArchiveTests : IDisposable
             Encoding.ASCII.GetString(Convert.FromBase64String(small.ExtendedAttributes["LIBARCHIVE.xattr.backupplugins.times"])));
         Assert.Equal("./", entries[^1].Name);
         Assert.Contains(entries, e => e.Name == "K\uF7DCBLER");
+        var sparse = entries.Single(e => e.Name == "GNUSparseFile.0/sparse.img");
+        Assert.Equal(("1", "0", "sparse.img", "12582912"), (sparse.ExtendedAttributes["GNU.sparse.major"], sparse.ExtendedAttributes["GNU.sparse.minor"],
+            sparse.ExtendedAttributes["GNU.sparse.name"], sparse.ExtendedAttributes["GNU.sparse.realsize"]));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace BackupPlugins.Core.Archive;
 /// <summary>
 /// Extracts a pax archive written by <see cref="PaxArchiveWriter"/> under a target directory through
 /// <see cref="TreeRestorer"/>: every entry type, owners, modes, xattrs, ACLs and nanosecond times, directory
-/// metadata at the end; members that would land outside the target (absolute names, <c>..</c>, below a symlink the
+/// metadata at the end, sparse files with their holes (GNU sparse 1.0); members that would land outside the target (absolute names, <c>..</c>, below a symlink the
 /// archive created) are refused.
 /// </summary>
 public static class PaxArchiveReader
@@ -27,12 +27,17 @@ public static class PaxArchiveReader
             var item = Item(entry, root);
             var (xattrs, acl) = Metadata(entry);
             var result = restorer.Create(item);
-            if (result.Outcome == CreateOutcome.Extract)
+            if (result.Outcome == CreateOutcome.Extract && entry.DataStream is { } data)
             {
-                await using var file = new FileStream(FileSystem.OpenWrite(result.OpenPath!), FileAccess.Write, 1 << 20);
-                if (entry.DataStream is { } data)
+                using var file = FileSystem.OpenWrite(result.OpenPath!);
+                if (IsSparse(entry))
                 {
-                    await data.CopyToAsync(file, 1 << 20, cancellationToken);
+                    await WriteSparseAsync(data, file, cancellationToken);
+                }
+                else
+                {
+                    await using var stream = new FileStream(file, FileAccess.Write, 1 << 20);
+                    await data.CopyToAsync(stream, 1 << 20, cancellationToken);
                 }
             }
             if (result.Outcome != CreateOutcome.Skip)
@@ -45,9 +50,32 @@ public static class PaxArchiveReader
         return count;
     }
 
+    private static bool IsSparse(TarEntry entry) =>
+        entry is PaxTarEntry pax && pax.ExtendedAttributes.TryGetValue(GnuSparse.Major, out var major) && major == "1";
+
+    /// <summary>The data regions at their offsets; the holes stay holes (the restorer sets the real size).</summary>
+    private static async Task WriteSparseAsync(Stream data, Microsoft.Win32.SafeHandles.SafeFileHandle file, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[1 << 20];
+        foreach (var (offset, length) in await GnuSparse.ReadMapAsync(data, cancellationToken))
+        {
+            for (long done = 0; done < length;)
+            {
+                var n = await data.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), cancellationToken);
+                if (n == 0)
+                {
+                    throw new InvalidDataException("a sparse member's data ends early");
+                }
+                await RandomAccess.WriteAsync(file, buffer.AsMemory(0, n), offset + done, cancellationToken);
+                done += n;
+            }
+        }
+    }
+
     private static RestoreItem Item(TarEntry entry, byte[] root)
     {
-        var name = Path(entry.Name.TrimEnd('/'), root);
+        var sparse = IsSparse(entry) ? (PaxTarEntry)entry : null;
+        var name = Path((sparse?.ExtendedAttributes[GnuSparse.Name] ?? entry.Name).TrimEnd('/'), root);
         var (kind, type) = entry.EntryType switch
         {
             TarEntryType.Directory => (EntryKind.Directory, PosixStat.Dir),
@@ -66,10 +94,10 @@ public static class PaxArchiveReader
             _ => [],
         };
         var mtime = entry.ModificationTime.ToUnixTimeSeconds();
-        var size = entry.Length;
+        var size = sparse is null ? entry.Length : long.Parse(sparse.ExtendedAttributes[GnuSparse.RealSize], System.Globalization.CultureInfo.InvariantCulture);
         var rdev = kind == EntryKind.Special && entry is PosixTarEntry posix ? PosixStat.MakeDev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor) : 0;
         var stat = new PosixStat(0, 0, type | (uint)entry.Mode, 1, (uint)entry.Uid, (uint)entry.Gid, rdev, size,
-            mtime, 0, mtime, 0, mtime, 0, 4096, (ulong)((size + 511) / 512));
+            mtime, 0, mtime, 0, mtime, 0, 4096, (ulong)((sparse is null ? size : entry.Length) + 511) / 512);
         return new RestoreItem(name, link, kind, stat, ReplaceMode.Always);
     }
 

@@ -12,7 +12,7 @@ namespace BackupPlugins.Core.Archive;
 /// System.Formats.Tar: names relative to the tree's root, owners, modes, device numbers, symlinks, hard links
 /// (to the first name), and — in pax extended headers readable by libarchive — every xattr as
 /// <c>LIBARCHIVE.xattr.&lt;name&gt;</c> (base64; nanosecond times travel as the <c>backupplugins.times</c> pseudo
-/// xattr) and the POSIX ACLs as <c>BACKUPPLUGINS.acl</c>. Names that are not UTF-8 are stored in the reversible
+/// xattr) and the POSIX ACLs as <c>BACKUPPLUGINS.acl</c>. Sparse files keep their holes (<see cref="GnuSparse"/>). Names that are not UTF-8 are stored in the reversible
 /// encoding of <see cref="BareosNames"/>.
 /// </summary>
 public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposable
@@ -32,15 +32,27 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
         }
         var stat = item.Stat;
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (name, value) in item.Xattrs)
+        foreach (var (xattr, value) in item.Xattrs)
         {
-            attributes[XattrPrefix + Uri.EscapeDataString(Encoding.UTF8.GetString(BareosNames.Encode(name)))] = Convert.ToBase64String(value);
+            attributes[XattrPrefix + Uri.EscapeDataString(Encoding.UTF8.GetString(BareosNames.Encode(xattr)))] = Convert.ToBase64String(value);
         }
         if (item.Acl is { Length: > 0 } acl)
         {
             attributes[AclKey] = Convert.ToBase64String(acl);
         }
-        var entry = new PaxTarEntry(Type(item), Name(item.Name, item.Kind == EntryKind.Directory), attributes)
+        var name = Name(item.Name, item.Kind == EntryKind.Directory);
+        using var file = item.Kind == EntryKind.Regular && stat.Size > 0 ? FileSystem.OpenRead(item.OpenPath ?? item.Name) : null;
+        var extents = file is not null && item.Sparse ? FileSystem.DataExtents(file, stat.Size) : null;
+        if (extents is not null)
+        {
+            attributes[GnuSparse.Major] = "1";
+            attributes[GnuSparse.Minor] = "0";
+            attributes[GnuSparse.Name] = name;
+            attributes[GnuSparse.RealSize] = stat.Size.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var slash = name.LastIndexOf('/');
+            name = slash < 0 ? $"GNUSparseFile.0/{name}" : $"{name[..slash]}/GNUSparseFile.0/{name[(slash + 1)..]}";
+        }
+        var entry = new PaxTarEntry(Type(item), name, attributes)
         {
             Mode = (UnixFileMode)(stat.Mode & 0xFFF),
             Uid = (int)stat.Uid,
@@ -60,9 +72,12 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
                 entry.DeviceMinor = (int)Minor(stat.Rdev);
                 break;
         }
-        if (item.Kind == EntryKind.Regular && stat.Size > 0)
+        if (file is not null)
         {
-            await using var data = new FileStream(FileSystem.OpenRead(item.OpenPath ?? item.Name), FileAccess.Read, 1 << 20);
+            // A sparse file stores its map and data regions only (GNU sparse 1.0); any other file, all of it.
+            await using Stream data = extents is not null
+                ? new GnuSparse.DataStream(file, GnuSparse.Map(extents), extents)
+                : new FileStream(file, FileAccess.Read, 1 << 20);
             entry.DataStream = data;
             await _tar.WriteEntryAsync(entry, cancellationToken);
         }

@@ -315,4 +315,34 @@ public static unsafe class FileSystem
         new(Open(path, Libc.OWrOnly | Libc.OCreat | Libc.OTrunc | Libc.ONoFollow, 0x180), ownsHandle: true);
 
     public static string DescribeErrno(int errno) => Libc.Describe(errno);
+
+    /// <summary>The regions of a file that hold data (SEEK_DATA/SEEK_HOLE), in order; the rest are holes.</summary>
+    public static List<(long Offset, long Length)> DataExtents(Microsoft.Win32.SafeHandles.SafeFileHandle file, long size)
+    {
+        var extents = new List<(long, long)>();
+        var fd = (int)file.DangerousGetHandle();
+        long offset = 0;
+        while (offset < size)
+        {
+            var start = Libc.lseek(fd, offset, Libc.SeekData);
+            if (start < 0)
+            {
+                var errno = Libc.Errno;
+                if (errno == Libc.ENXIO)
+                {
+                    break; // only a hole up to the end
+                }
+                throw new IOException($"SEEK_DATA failed: {Libc.Describe(errno)}");
+            }
+            var end = Libc.lseek(fd, start, Libc.SeekHole);
+            if (end < 0)
+            {
+                throw new IOException($"SEEK_HOLE failed: {Libc.Describe(Libc.Errno)}");
+            }
+            end = Math.Min(end, size);
+            extents.Add((start, end - start));
+            offset = end;
+        }
+        return extents;
+    }
 }

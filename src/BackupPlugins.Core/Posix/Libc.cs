@@ -36,6 +36,8 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)] public static partial int flock(int fd, int op);
     [LibraryImport("libc", SetLastError = true)] public static partial nint read(int fd, byte* buf, nint count);
     [LibraryImport("libc", SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);
+    [LibraryImport("libc", SetLastError = true)] public static partial long lseek(int fd, long offset, int whence);
+    public const int SeekData = 3, SeekHole = 4, ENXIO = 6;
 
     public static int Errno => Marshal.GetLastPInvokeError();
 
