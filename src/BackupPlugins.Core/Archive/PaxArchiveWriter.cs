@@ -34,7 +34,7 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
         var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (xattr, value) in item.Xattrs)
         {
-            attributes[XattrPrefix + Uri.EscapeDataString(Encoding.UTF8.GetString(BareosNames.Encode(xattr)))] = Convert.ToBase64String(value);
+            attributes[XattrPrefix + Uri.EscapeDataString(Text(xattr))] = Convert.ToBase64String(value);
         }
         if (item.Acl is { Length: > 0 } acl)
         {
@@ -62,7 +62,7 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
         switch (item.Kind)
         {
             case EntryKind.Symlink:
-                entry.LinkName = Encoding.UTF8.GetString(BareosNames.Encode(item.Link));
+                entry.LinkName = Text(item.Link);
                 break;
             case EntryKind.HardLink:
                 entry.LinkName = Name(item.Link, false);
@@ -104,9 +104,15 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
     private string Name(byte[] name, bool directory)
     {
         var relative = name.AsSpan().StartsWith(root) ? name.AsSpan(root.Length).TrimStart((byte)'/') : name.AsSpan().TrimStart((byte)'/');
-        var text = relative.IsEmpty ? "." : Encoding.UTF8.GetString(BareosNames.Encode(relative));
+        var text = relative.IsEmpty ? "." : Text(relative);
         return directory ? text + "/" : text;
     }
+
+    /// <summary>
+    /// Bytes as pax text: the reversible encoding of <see cref="BareosNames"/>, and a newline as U+F70A too (the same
+    /// scheme, so the reader's decode restores it): .NET's pax reader refuses records whose value holds a newline.
+    /// </summary>
+    private static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(BareosNames.Encode(bytes)).Replace("\n", "\uF70A");
 
     // glibc's major/minor
     private static uint Major(ulong dev) => (uint)(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));
