@@ -172,7 +172,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             {
                 sourceSnapshots = [.. sourceSnapshots, new ZfsSnapshot(source, name, 0, ulong.MaxValue)];
             }
-            else
+            else if (sourceSnapshots.All(s => s.Name != name)) // a run in the same second (e.g. a retry) already made it
             {
                 await zfs.SnapshotAsync($"{source}@{name}", cancellationToken);
                 sourceSnapshots = (await zfs.SnapshotsAsync(source, cancellationToken))!;
