@@ -23,6 +23,23 @@ def test_reader_to_writer_round_trip_is_exact(built_host, work):
     assert allocated(os.path.join(where + src, "sparse.img")) < 1 << 20
 
 
+def test_archive_extracts_with_gnu_tar_sparse_file_included(built_host, work):
+    src = os.path.join(work, "src")
+    os.makedirs(src)
+    with open(os.path.join(src, "sparse.img"), "wb") as f:
+        f.write(b"head")
+        f.seek(5 << 20)
+        f.write(b"middle")
+        f.truncate(12 << 20)
+    archive = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", src], capture_output=True, check=True).stdout
+    out = os.path.join(work, "gnu")
+    os.makedirs(out)
+    subprocess.run(["tar", "-C", out, "-xf", "-"], input=archive, capture_output=True, check=True)
+    with open(os.path.join(src, "sparse.img"), "rb") as a, open(out + src + "/sparse.img", "rb") as b:
+        assert a.read() == b.read()
+    assert allocated(out + src + "/sparse.img") < 1 << 20
+
+
 def test_reader_failure_exits_non_zero_with_one_line(built_host, work):
     r = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", os.path.join(work, "missing")], capture_output=True)
     assert r.returncode == 1

@@ -43,6 +43,10 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
         var name = Name(item.Name, item.Kind == EntryKind.Directory);
         using var file = item.Kind == EntryKind.Regular && stat.Size > 0 ? FileSystem.OpenRead(item.OpenPath ?? item.Name) : null;
         var extents = file is not null && item.Sparse ? FileSystem.DataExtents(file, stat.Size) : null;
+        if (extents is not null && (extents.Count == 0 || extents[^1].Offset + extents[^1].Length < stat.Size))
+        {
+            extents.Add((stat.Size, 0)); // a trailing hole: GNU tar takes the file's size from the map's last region
+        }
         if (extents is not null)
         {
             attributes[GnuSparse.Major] = "1";
