@@ -31,3 +31,19 @@ def test_full_backup_and_restore_through_bpipe_is_exact(bacula_src, work):
     report = bacula.run_job("restore jobid=1 client=bp-fd where=%s all done yes" % where)
     assert Bacula.termination(report) == "Restore OK", report
     assert diff(expected, snapshot(where + src)) == []
+
+
+def test_reader_failing_mid_stream_is_not_a_plain_backup_ok_and_says_why(bacula_src, work):
+    import socket
+    bacula, src = bacula_src
+    victim = os.path.join(src, "zz.sock")  # walked last: the archive is cut after every other entry
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(victim)
+    try:
+        report = bacula.run_job("run job=backup yes")
+    finally:
+        listener.close()
+    assert Bacula.termination(report) == "Backup OK -- with warnings", report
+    assert ("bp-fd JobId 1: /BACKUPPLUGINS/src.pax: backup-plugins bpipe-reader: %s: a socket cannot be archived; "
+            "the archive is incomplete" % victim) in report
+    assert "Error: bpipe-fd: Error closing for file /BACKUPPLUGINS/src.pax" in report
