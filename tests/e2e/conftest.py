@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
+import fcntl
 import os
 import shutil
 import signal
@@ -71,6 +72,16 @@ class Host:
 
     def log_text(self):
         return open(self.log, errors="replace").read()
+
+
+def lock_is_free(path):
+    """Can this lockfile be flocked right now (no job holds it)?"""
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            return False
 
 
 @pytest.fixture

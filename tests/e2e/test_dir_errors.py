@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SHIM, host_binary
+from conftest import SHIM, host_binary, lock_is_free
 from fd import FileDaemon
 from trees import make_corpus
 
@@ -72,15 +72,6 @@ def test_lock_held_elsewhere_fails_after_lock_timeout(host, fd, work):
     assert messages(fd, jobid, FATAL) == [
         "backupplugins: lockfile %s is held by another job; gave up after 1 s (lock_timeout=). "
         "Wait for that job to finish, or raise lock_timeout\n" % lockfile]
-
-
-def lock_is_free(path):
-    with open(path, "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
 
 
 def test_lock_is_released_after_backup_and_restore(host, fd, work):

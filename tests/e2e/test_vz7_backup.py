@@ -6,6 +6,7 @@ import fcntl
 import os
 import time
 
+from conftest import lock_is_free
 from trees import make_corpus
 from vzworld import NAME, UUID
 
@@ -34,15 +35,6 @@ def seed_fd(fd):
 
 def messages(fd, jobid, kind):
     return [t for k, t in fd.job(jobid)["messages"] if k == kind]
-
-
-def lock_is_free(path):
-    with open(path, "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            return False
 
 
 def assert_nothing_left(vz, uuid=UUID):

@@ -6,7 +6,8 @@ import os
 import shutil
 import time
 
-from test_vz7_backup import FATAL, INFO, corpus, fileset, job_options, lock_is_free, messages, seed_fd
+from conftest import lock_is_free
+from test_vz7_backup import FATAL, INFO, corpus, fileset, job_options, messages, seed_fd
 from trees import diff, snapshot
 from vzworld import NAME, UUID, fakevz
 

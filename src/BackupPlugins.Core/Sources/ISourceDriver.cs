@@ -40,11 +40,18 @@ public interface ISourceDriver
     /// <summary>The entries to back up, produced lazily, in the order Bareos must see them (directories after their contents).</summary>
     IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken);
 
-    /// <summary>Writes a <see cref="DataDelivery.Socket"/> entry's data to <paramref name="sink"/>; throws if the data is incomplete.</summary>
-    Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes a <see cref="DataDelivery.Socket"/> entry's data to <paramref name="sink"/>; throws if the data is
+    /// incomplete. By default: the file at the entry's <see cref="BackupItem.OpenPath"/>, sent whole.
+    /// </summary>
+    async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
+    {
+        using var file = Posix.FileSystem.OpenRead(item.OpenPath ?? item.Name);
+        await sink.SendFileAsync(file, cancellationToken);
+    }
 
-    /// <summary>Accurate mode: keep a catalog name the job did not list (e.g. it could not be read)?</summary>
-    bool KeepUnseen(byte[] name);
+    /// <summary>Accurate mode: keep a catalog name the job did not list (e.g. it could not be read)? By default no.</summary>
+    bool KeepUnseen(byte[] name) => false;
 
     /// <summary>
     /// The backup ended well (Bareos job status T or W): keep what must outlive the job, such as the snapshot the

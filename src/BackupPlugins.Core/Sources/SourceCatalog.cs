@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Errors;
+using Microsoft.Extensions.Logging;
 
 namespace BackupPlugins.Core.Sources;
 
@@ -32,4 +33,25 @@ public interface ILeftoverSweeper
     Task<IReadOnlyList<Leftover>> SweepAsync(bool dryRun, CancellationToken cancellationToken);
 }
 
-public sealed record Leftover(string Kind, string Name, bool Removed, string? Error = null);
+public sealed record Leftover(string Kind, string Name, bool Removed, string? Error = null)
+{
+    /// <summary>Undoes one leftover (or only reports it on a dry run); a failure is reported, never thrown.</summary>
+    public static async Task<Leftover> UndoAsync(string kind, string name, bool dryRun, Func<Task> undo, ILogger logger)
+    {
+        if (dryRun)
+        {
+            return new Leftover(kind, name, false);
+        }
+        try
+        {
+            await undo();
+            logger.LogWarning("Swept leftover {Kind} {Name}", kind, name);
+            return new Leftover(kind, name, true);
+        }
+        catch (Exception ex) when (ex is Tools.ToolFailedException or IOException or UnauthorizedAccessException)
+        {
+            logger.LogError("Could not sweep {Kind} {Name}: {Error}", kind, name, ex.Message);
+            return new Leftover(kind, name, false, ex.Message);
+        }
+    }
+}

@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 
 namespace BackupPlugins.Service.Data;
 
-/// <summary>A data connection: whole files go out with sendfile(2), straight from the page cache into the socket.</summary>
+/// <summary>A data connection: whole files go out with sendfile(2), command output with splice(2), never through this process.</summary>
 internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream) : DataSink(stream)
 {
     private const int Chunk = 4 << 20;
@@ -15,72 +15,47 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
     public override long Written => stream.Written;
 
     public override Task SendFileAsync(SafeFileHandle file, CancellationToken cancellationToken) =>
-        Task.Factory.StartNew(() => SendFile(file, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void SendFile(SafeFileHandle file, CancellationToken cancellationToken)
-    {
-        // Cancel (or the stall watchdog) shuts the socket down, which ends a blocked sendfile at once.
-        using var _ = cancellationToken.Register(() => socket.Shutdown(SocketShutdown.Both));
-        socket.Blocking = true;
-        var outFd = (int)socket.Handle;
-        var inFd = (int)file.DangerousGetHandle();
-        while (true)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var n = sendfile(outFd, inFd, 0, Chunk);
-            if (n > 0)
-            {
-                stream.Advance(n);
-                continue;
-            }
-            if (n == 0)
-            {
-                return;
-            }
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is EINTR or EAGAIN)
-            {
-                continue;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new IOException($"sendfile to the data connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
-    }
+        PumpAsync("sendfile", outFd => sendfile(outFd, (int)file.DangerousGetHandle(), 0, Chunk), cancellationToken);
 
     /// <summary>A command's output pipe goes into the socket with splice(2): no copy through this process.</summary>
     public override Task CopyFromAsync(Stream source, CancellationToken cancellationToken) =>
         source is System.IO.Pipes.PipeStream pipe
-            ? Task.Factory.StartNew(() => Splice(pipe, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            ? PumpAsync("splice", outFd => splice((int)pipe.SafePipeHandle.DangerousGetHandle(), 0, outFd, 0, Chunk, SpliceMove | SpliceMore),
+                cancellationToken)
             : base.CopyFromAsync(source, cancellationToken);
 
-    private void Splice(System.IO.Pipes.PipeStream pipe, CancellationToken cancellationToken)
-    {
-        using var _ = cancellationToken.Register(() => socket.Shutdown(SocketShutdown.Both));
-        socket.Blocking = true;
-        var outFd = (int)socket.Handle;
-        var inFd = (int)pipe.SafePipeHandle.DangerousGetHandle();
-        while (true)
+    /// <summary>
+    /// Repeats a kernel-side copy into the socket (<paramref name="step"/> returns bytes moved, 0 at the end, -1 with
+    /// errno) on a thread of its own. Cancel (or the stall watchdog) shuts the socket down, which ends a blocked call.
+    /// </summary>
+    private Task PumpAsync(string call, Func<int, nint> step, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var n = splice(inFd, 0, outFd, 0, Chunk, SpliceMove | SpliceMore);
-            if (n > 0)
+            using var _ = cancellationToken.Register(() => socket.Shutdown(SocketShutdown.Both));
+            socket.Blocking = true;
+            var outFd = (int)socket.Handle;
+            while (true)
             {
-                stream.Advance(n);
-                continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                var n = step(outFd);
+                if (n > 0)
+                {
+                    stream.Advance(n);
+                    continue;
+                }
+                if (n == 0)
+                {
+                    return;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is EINTR or EAGAIN)
+                {
+                    continue;
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new IOException($"{call} into the data connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
             }
-            if (n == 0)
-            {
-                return;
-            }
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is EINTR or EAGAIN)
-            {
-                continue;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            throw new IOException($"splice into the data connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
-        }
-    }
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private const uint SpliceMove = 1, SpliceMore = 4;
 

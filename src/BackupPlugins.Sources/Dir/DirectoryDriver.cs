@@ -33,7 +33,7 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
                 $"blocker file {PosixPath.Display(found)} exists (blocker={blocker}); nothing was backed up. " +
                 "Remove it when the data is consistent again");
         }
-        await LockAsync(cancellationToken);
+        await JobLock.TakeAsync(context, options.LockFile, options.LockTimeout, cancellationToken);
     }
 
     public Task SnapshotAsync(CancellationToken cancellationToken) =>
@@ -50,18 +50,10 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
         }
     }
 
-    public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
-    {
-        using var file = FileSystem.OpenRead(item.OpenPath ?? item.Name);
-        await sink.SendFileAsync(file, cancellationToken);
-    }
-
-    public bool KeepUnseen(byte[] name) => false;
-
     public async Task BeginRestoreAsync(CancellationToken cancellationToken)
     {
         _restorer = TreeRestorer.For(options.Path, context.Job.Where, context.Job.RegexWhere);
-        await LockAsync(cancellationToken);
+        await JobLock.TakeAsync(context, options.LockFile, options.LockTimeout, cancellationToken);
     }
 
     public CreateResult Create(RestoreItem item)
@@ -96,15 +88,4 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
     }
 
     private TreeRestorer Restorer => _restorer ?? throw new InvalidOperationException("restore not begun");
-
-    private async Task LockAsync(CancellationToken cancellationToken)
-    {
-        if (options.LockFile is null)
-        {
-            return;
-        }
-        var fileLock = await FileLock.AcquireAsync(options.LockFile, options.LockTimeout, cancellationToken);
-        context.Ledger.Add($"release lock {options.LockFile}", _ => fileLock.DisposeAsync().AsTask());
-        context.Messages.Info($"locked {options.LockFile}");
-    }
 }

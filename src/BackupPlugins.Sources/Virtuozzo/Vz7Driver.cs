@@ -32,7 +32,7 @@ public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobConte
         var uuid = options.Uuid ?? throw BackupPluginException.BadOption("vz7.uuid",
             "option \"uuid\" is required for a vz7 backup: give the container's UUID (FD Plugin Options uuid=…)");
         _layout = new Vz7Layout(settings, uuid);
-        await Vz7Lock.TakeAsync(options, context, cancellationToken);
+        await JobLock.TakeAsync(context, options.LockFile, options.LockTimeout, cancellationToken);
         _container = await FindContainerAsync(cancellationToken);
         var snapshots = await _ploop.ListSnapshotsAsync(Layout.DiskDescriptor, cancellationToken);
         CheckSnapshots(snapshots);
@@ -170,14 +170,6 @@ public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobConte
             yield return names.Rename(item);
         }
     }
-
-    public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
-    {
-        using var file = FileSystem.OpenRead(item.OpenPath ?? item.Name);
-        await sink.SendFileAsync(file, cancellationToken);
-    }
-
-    public bool KeepUnseen(byte[] name) => false;
 
     // ---- restore: see Vz7Restore --------------------------------------------------------------------------
     public async Task BeginRestoreAsync(CancellationToken cancellationToken)

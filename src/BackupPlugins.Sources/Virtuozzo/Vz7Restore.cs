@@ -32,7 +32,7 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
                 ? "the UUID of the container to create (the backed-up one's to restore it as it was, a new one for a copy)"
                 : "the UUID of the running container to restore files into"));
         _target = new Vz7Layout(settings, uuid);
-        await Vz7Lock.TakeAsync(options, context, cancellationToken);
+        await JobLock.TakeAsync(context, options.LockFile, options.LockTimeout, cancellationToken);
         if (options.Restore == Vz7RestoreMode.Container)
         {
             await BeginContainerAsync(cancellationToken);

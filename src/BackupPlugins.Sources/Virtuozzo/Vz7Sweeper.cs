@@ -21,17 +21,17 @@ public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, ILogger
         {
             foreach (var mount in MountTable.MountedChildren(settings.MountRoot, Vz7Layout.MountPrefix))
             {
-                found.Add(await UndoAsync("vz7 mount", mount, dryRun, async () =>
+                found.Add(await Leftover.UndoAsync("vz7 mount", mount, dryRun, async () =>
                 {
                     await ploop.UnmountAtAsync(mount, cancellationToken);
                     Directory.Delete(mount);
-                }));
+                }, logger));
             }
             foreach (var dir in Directory.EnumerateDirectories(settings.MountRoot, Vz7Layout.MountPrefix + "*"))
             {
                 if (!MountTable.IsMountPoint(dir) && !Directory.EnumerateFileSystemEntries(dir).Any())
                 {
-                    found.Add(await UndoAsync("vz7 mount point", dir, dryRun, () => { Directory.Delete(dir); return Task.CompletedTask; }));
+                    found.Add(await Leftover.UndoAsync("vz7 mount point", dir, dryRun, () => { Directory.Delete(dir); return Task.CompletedTask; }, logger));
                 }
             }
         }
@@ -60,28 +60,10 @@ public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, ILogger
         var found = new List<Leftover>();
         foreach (var s in snapshots.Where(s => s.Uuid.StartsWith(Vz7Layout.SnapshotPrefix, StringComparison.Ordinal)))
         {
-            found.Add(await UndoAsync("vz7 snapshot", $"{{{s.Uuid}}} of {dd}", dryRun,
-                () => ploop.DeleteSnapshotAsync(s.Uuid, dd, cancellationToken)));
+            found.Add(await Leftover.UndoAsync("vz7 snapshot", $"{{{s.Uuid}}} of {dd}", dryRun,
+                () => ploop.DeleteSnapshotAsync(s.Uuid, dd, cancellationToken), logger));
         }
         return found;
     }
 
-    private async Task<Leftover> UndoAsync(string kind, string name, bool dryRun, Func<Task> undo)
-    {
-        if (dryRun)
-        {
-            return new Leftover(kind, name, false);
-        }
-        try
-        {
-            await undo();
-            logger.LogWarning("Swept leftover {Kind} {Name}", kind, name);
-            return new Leftover(kind, name, true);
-        }
-        catch (Exception ex) when (ex is ToolFailedException or IOException or UnauthorizedAccessException)
-        {
-            logger.LogError("Could not sweep {Kind} {Name}: {Error}", kind, name, ex.Message);
-            return new Leftover(kind, name, false, ex.Message);
-        }
-    }
 }

@@ -70,14 +70,6 @@ public sealed class ZfsFilesDriver(ZfsTool zfs, ZfsOptions options, ZfsSettings 
         }
     }
 
-    public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
-    {
-        using var file = FileSystem.OpenRead(item.OpenPath ?? item.Name);
-        await sink.SendFileAsync(file, cancellationToken);
-    }
-
-    public bool KeepUnseen(byte[] name) => false;
-
     public async Task BeginRestoreAsync(CancellationToken cancellationToken)
     {
         var mountpoint = (await zfs.FileSystemsAsync(options.Dataset, cancellationToken)).FirstOrDefault().Mountpoint ?? "/";

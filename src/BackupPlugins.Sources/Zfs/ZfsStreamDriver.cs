@@ -90,8 +90,6 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
 
     private bool _sent;
 
-    public bool KeepUnseen(byte[] name) => false;
-
     /// <summary>The job went well: hold its snapshot; keep the last Full's and this job's base; release and destroy older ones of ours.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {

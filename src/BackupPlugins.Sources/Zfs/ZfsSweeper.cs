@@ -29,7 +29,7 @@ public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, ILogger
         // mode=files: clones first (they depend on their snapshots), then the snapshots.
         foreach (var clone in (await zfs.AllFileSystemNamesAsync(cancellationToken)).Where(n => n.Split('/')[^1].StartsWith("bp-clone-", StringComparison.Ordinal)))
         {
-            found.Add(await UndoAsync("zfs clone", clone, dryRun, () => zfs.DestroyWhenFreeAsync(clone, cancellationToken, "-f")));
+            found.Add(await Leftover.UndoAsync("zfs clone", clone, dryRun, () => zfs.DestroyWhenFreeAsync(clone, cancellationToken, "-f"), logger));
         }
         foreach (var name in names.Where(n => n.Contains('@')))
         {
@@ -37,7 +37,7 @@ public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, ILogger
             if (snapshot.StartsWith("bp-files-", StringComparison.Ordinal)
                 || (ZfsStreamDriver.OurName().IsMatch(snapshot) && await zfs.GetAsync("userrefs", name, cancellationToken) == "0"))
             {
-                found.Add(await UndoAsync("zfs snapshot", name, dryRun, () => zfs.DestroyWhenFreeAsync(name, cancellationToken)));
+                found.Add(await Leftover.UndoAsync("zfs snapshot", name, dryRun, () => zfs.DestroyWhenFreeAsync(name, cancellationToken), logger));
             }
         }
         return found;
@@ -45,20 +45,4 @@ public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, ILogger
         static string SnapshotPart(string full) => full[(full.IndexOf('@') + 1)..];
     }
 
-    private static async Task<Leftover> UndoAsync(string kind, string name, bool dryRun, Func<Task> undo)
-    {
-        if (dryRun)
-        {
-            return new Leftover(kind, name, false);
-        }
-        try
-        {
-            await undo();
-            return new Leftover(kind, name, true);
-        }
-        catch (ToolFailedException ex)
-        {
-            return new Leftover(kind, name, false, ex.Message);
-        }
-    }
 }
