@@ -15,50 +15,97 @@ namespace BackupPlugins.Core.Archive;
 /// </summary>
 public static class PaxArchiveReader
 {
-    /// <summary>Extracts every member; returns how many. Problems with one member go to <paramref name="report"/>.</summary>
+    /// <summary>Extracts every member under <paramref name="target"/> on this machine; returns how many. Problems with one member go to <paramref name="report"/>.</summary>
     public static async Task<long> ExtractAsync(Stream input, string target, Action<string> report, CancellationToken cancellationToken)
     {
         var root = PosixPath.FromString(target.TrimEnd('/') is { Length: > 0 } t ? t : "/");
-        var restorer = new TreeRestorer(root);
+        var local = new LocalExtractTarget(new TreeRestorer(root));
+        var count = await ExtractAsync(input, root, local, cancellationToken);
+        local.Restorer.Complete(report);
+        return count;
+    }
+
+    /// <summary>
+    /// Hands every member to <paramref name="target"/> (which checks where it may go), with names joined to
+    /// <paramref name="root"/>; data the target wants on this machine is written here (holes kept), data it wants
+    /// as a stream goes into the stream it opens. Returns how many members there were.
+    /// </summary>
+    public static async Task<long> ExtractAsync(Stream input, byte[] root, IExtractTarget target, CancellationToken cancellationToken)
+    {
         var reader = new TarReader(input);
         long count = 0;
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
         {
             var item = Item(entry, root);
             var (xattrs, acl) = Metadata(entry);
-            var result = restorer.Create(item);
+            var result = await target.CreateAsync(item, cancellationToken);
+            var dataOk = true;
             if (result.Outcome == CreateOutcome.Extract && entry.DataStream is { } data)
             {
-                using var file = FileSystem.OpenWrite(result.OpenPath!);
-                if (IsSparse(entry))
-                {
-                    await WriteSparseAsync(data, file, cancellationToken);
-                }
-                else
-                {
-                    await using var stream = new FileStream(file, FileAccess.Write, 1 << 20);
-                    await data.CopyToAsync(stream, 1 << 20, cancellationToken);
-                }
+                dataOk = await WriteDataAsync(entry, data, item, result, target, cancellationToken);
             }
             if (result.Outcome != CreateOutcome.Skip)
             {
-                restorer.Finish(item, new RestoreMetadata(xattrs, acl, DataOk: true));
+                await target.FinishAsync(item, new RestoreMetadata(xattrs, acl, dataOk), cancellationToken);
             }
             count++;
         }
-        restorer.Complete(report);
         return count;
+    }
+
+    private static async Task<bool> WriteDataAsync(TarEntry entry, Stream data, RestoreItem item, CreateResult result,
+        IExtractTarget target, CancellationToken cancellationToken)
+    {
+        if (result.Data == DataDelivery.Socket)
+        {
+            // a stream has no holes: a sparse member's regions are written with its zeros in between
+            await using var sink = await target.OpenDataAsync(item, cancellationToken);
+            if (IsSparse(entry))
+            {
+                await CopySparseAsync(data, (offset, bytes) => sink.WriteAsync(bytes, cancellationToken), item.Stat.Size, cancellationToken);
+            }
+            else
+            {
+                await data.CopyToAsync(sink, 1 << 20, cancellationToken);
+            }
+            return true;
+        }
+        using var file = FileSystem.OpenWrite(result.OpenPath!);
+        if (IsSparse(entry))
+        {
+            await CopySparseAsync(data, (offset, bytes) => RandomAccess.WriteAsync(file, bytes, offset, cancellationToken), null, cancellationToken);
+        }
+        else
+        {
+            await using var stream = new FileStream(file, FileAccess.Write, 1 << 20);
+            await data.CopyToAsync(stream, 1 << 20, cancellationToken);
+        }
+        return true;
     }
 
     private static bool IsSparse(TarEntry entry) =>
         entry is PaxTarEntry pax && pax.ExtendedAttributes.TryGetValue(GnuSparse.Major, out var major) && major == "1";
 
-    /// <summary>The data regions at their offsets; the holes stay holes (the restorer sets the real size).</summary>
-    private static async Task WriteSparseAsync(Stream data, Microsoft.Win32.SafeHandles.SafeFileHandle file, CancellationToken cancellationToken)
+    /// <summary>
+    /// The data regions at their offsets. With <paramref name="zeroFillTo"/> the holes are written as zeros (for a
+    /// stream, up to that size); without it they stay holes (the restorer sets the real size).
+    /// </summary>
+    private static async Task CopySparseAsync(Stream data, Func<long, ReadOnlyMemory<byte>, ValueTask> write, long? zeroFillTo,
+        CancellationToken cancellationToken)
     {
         var buffer = new byte[1 << 20];
+        var zeros = zeroFillTo is null ? null : new byte[1 << 16];
+        long written = 0;
+        async ValueTask FillAsync(long upTo)
+        {
+            for (; zeros is not null && written < upTo; written += Math.Min(zeros.Length, upTo - written))
+            {
+                await write(written, zeros.AsMemory(0, (int)Math.Min(zeros.Length, upTo - written)));
+            }
+        }
         foreach (var (offset, length) in await GnuSparse.ReadMapAsync(data, cancellationToken))
         {
+            await FillAsync(offset);
             for (long done = 0; done < length;)
             {
                 var n = await data.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - done)), cancellationToken);
@@ -66,10 +113,12 @@ public static class PaxArchiveReader
                 {
                     throw new InvalidDataException("a sparse member's data ends early");
                 }
-                await RandomAccess.WriteAsync(file, buffer.AsMemory(0, n), offset + done, cancellationToken);
+                await write(offset + done, buffer.AsMemory(0, n));
                 done += n;
             }
+            written = offset + length;
         }
+        await FillAsync(zeroFillTo ?? 0);
     }
 
     private static RestoreItem Item(TarEntry entry, byte[] root)

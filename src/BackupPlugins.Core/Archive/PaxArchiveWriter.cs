@@ -24,7 +24,14 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
     /// <summary>Entries written so far.</summary>
     public long Entries { get; private set; }
 
-    public async Task WriteAsync(BackupItem item, CancellationToken cancellationToken)
+    public Task WriteAsync(BackupItem item, CancellationToken cancellationToken) => WriteAsync(item, null, cancellationToken);
+
+    /// <summary>
+    /// Writes one entry. A regular file's data is read from its <see cref="BackupItem.OpenPath"/> (holes kept when
+    /// it is sparse) or, when <paramref name="openData"/> is given, from the stream it opens, which must hold exactly
+    /// the stat's size (a tar header states the size before the data).
+    /// </summary>
+    public async Task WriteAsync(BackupItem item, Func<CancellationToken, Task<Stream>>? openData, CancellationToken cancellationToken)
     {
         if (item.Error is not null)
         {
@@ -41,7 +48,8 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
             attributes[AclKey] = Convert.ToBase64String(acl);
         }
         var name = Name(item.Name, item.Kind == EntryKind.Directory);
-        using var file = item.Kind == EntryKind.Regular && stat.Size > 0 ? FileSystem.OpenRead(item.OpenPath ?? item.Name) : null;
+        var hasData = item.Kind == EntryKind.Regular && stat.Size > 0;
+        using var file = hasData && openData is null ? FileSystem.OpenRead(item.OpenPath ?? item.Name) : null;
         var extents = file is not null && item.Sparse ? FileSystem.DataExtents(file, stat.Size) : null;
         if (extents is not null && (extents.Count == 0 || extents[^1].Offset + extents[^1].Length < stat.Size))
         {
@@ -82,6 +90,12 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
             await using Stream data = extents is not null
                 ? new GnuSparse.DataStream(file, GnuSparse.Map(extents), extents)
                 : new FileStream(file, FileAccess.Read, 1 << 20);
+            entry.DataStream = data;
+            await _tar.WriteEntryAsync(entry, cancellationToken);
+        }
+        else if (hasData && openData is not null)
+        {
+            await using var data = new ExactLengthStream(await openData(cancellationToken), stat.Size, PosixPath.Display(item.Name));
             entry.DataStream = data;
             await _tar.WriteEntryAsync(entry, cancellationToken);
         }

@@ -10,7 +10,7 @@ internal static unsafe partial class Libc
     public const int AtSymlinkNoFollow = 0x100;
     public const uint StatxBasicStats = 0x7ff;
     public const int ENOENT = 2, EINTR = 4, EEXIST = 17, ENOTDIR = 20, EISDIR = 21, EWOULDBLOCK = 11, ENODATA = 61, ENOTSUP = 95, ERANGE = 34;
-    public const int LockEx = 2, LockNb = 4, LockUn = 8;
+    public const int LockSh = 1, LockEx = 2, LockNb = 4, LockUn = 8;
     public const int ORdOnly = 0, OWrOnly = 1, ORdWr = 2, OCreat = 0x40, OExcl = 0x80, OTrunc = 0x200, ONoFollow = 0x20000, OCloexec = 0x80000, ODirectory = 0x10000;
 
     [LibraryImport("libc", SetLastError = true)] public static partial int statx(int dirfd, byte* path, int flags, uint mask, byte* buf);

@@ -59,6 +59,22 @@ public sealed class FileLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes the lock now or not at all: exclusive, or shared with other shared holders. Null when another process
+    /// holds it in a conflicting mode.
+    /// </summary>
+    public static FileLock? TryAcquire(string path, bool shared)
+    {
+        var bytes = PosixPath.FromString(path);
+        var fd = FileSystem.Open(bytes, Libc.ORdWr | Libc.OCreat, 0x1A4);
+        if (Libc.flock(fd, (shared ? Libc.LockSh : Libc.LockEx) | Libc.LockNb) == 0)
+        {
+            return new FileLock(fd);
+        }
+        Libc.close(fd);
+        return null;
+    }
+
     public ValueTask DisposeAsync()
     {
         var fd = Interlocked.Exchange(ref _fd, -1);

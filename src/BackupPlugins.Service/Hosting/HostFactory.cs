@@ -26,7 +26,7 @@ public static class HostFactory
             builder.Configuration.AddJsonFile(settings.ConfigFile, optional: false, reloadOnChange: false);
         }
         builder.Services.AddSerilog((_, log) => log
-            .MinimumLevel.Information()
+            .MinimumLevel.Is(settings.Embedded ? Serilog.Events.LogEventLevel.Error : Serilog.Events.LogEventLevel.Information)
             .MinimumLevel.Override("Microsoft", Serilog.Events.LogEventLevel.Warning)
             .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
             .Enrich.FromLogContext()
@@ -118,8 +118,11 @@ public static class HostFactory
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             File.SetUnixFileMode(settings.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            Console.Error.WriteLine($"backup-plugins {ControlService.Version} listening on unix:{settings.SocketPath}" +
+            if (!settings.Embedded)
+            {
+                Console.Error.WriteLine($"backup-plugins {ControlService.Version} listening on unix:{settings.SocketPath}" +
                 (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp} (control, health, reflection)"));
+            }
         });
         return app;
     }

@@ -19,4 +19,12 @@ public sealed record HostSettings
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Optional JSON file with source settings (e.g. <c>{"Sources": {"Vz7": {"Ploop": "/usr/sbin/ploop"}}}</c>); the embedded defaults apply without it.</summary>
     public string? ConfigFile { get; init; }
+    /// <summary>
+    /// A host started by a command for its own duration (bpipe reader/writer with no host running): logs errors
+    /// only (the command reports its job's messages itself), announces nothing, and never sweeps — it holds <see cref="HostsLock"/> shared instead, so that no
+    /// sweep takes its snapshots and mounts for a killed host's leftovers.
+    /// </summary>
+    public bool Embedded { get; init; }
+    /// <summary>Embedded hosts hold this shared; a sweep needs it exclusive (fixed path: every host on the machine meets there).</summary>
+    public string HostsLock { get; init; } = "/run/backup-plugins/hosts.lock";
 }

@@ -9,7 +9,7 @@ using V1 = BackupPlugins.Protocol.V1;
 namespace BackupPlugins.Service.Mapping;
 
 /// <summary>Proto ↔ domain. Names cross here: raw bytes inside, Bareos-safe UTF-8 (<see cref="BareosNames"/>) outside.</summary>
-internal static class ProtoMapping
+public static class ProtoMapping
 {
     public static JobFacts ToFacts(V1.JobInfo? job) => job is null
         ? new JobFacts(0, "", JobLevel.None, ' ', 0, false, "", "", "")
@@ -135,4 +135,65 @@ internal static class ProtoMapping
 
     public static IReadOnlyList<(byte[], byte[])> ToDomain(IEnumerable<V1.Xattr> xattrs) =>
         xattrs.Select(x => (x.Name.ToByteArray(), x.Value.ToByteArray())).ToList();
+
+    // ---- the client side (bpipe reader and writer): the same mapping the other way round -------------------
+
+    /// <summary>An entry as a client receives it: the name and link decoded to raw bytes, the data's path or socket.</summary>
+    public static BackupItem ToDomain(V1.BackupFile file)
+    {
+        var kind = file.Type switch
+        {
+            V1.FileType.FtReg => EntryKind.Regular,
+            V1.FileType.FtDirend => EntryKind.Directory,
+            V1.FileType.FtLnk => EntryKind.Symlink,
+            V1.FileType.FtLnksaved => EntryKind.HardLink,
+            V1.FileType.FtFifo => EntryKind.Fifo,
+            _ => EntryKind.Special,
+        };
+        var name = DecodeTarget(file.Fname.Span);
+        return new BackupItem(name, kind, ToDomain(file.Stat))
+        {
+            Link = kind is EntryKind.Symlink or EntryKind.HardLink ? BareosNames.Decode(file.Link.Span) : [],
+            Data = file.DataPath switch
+            {
+                V1.DataPath.Path => DataDelivery.Path,
+                V1.DataPath.Socket => DataDelivery.Socket,
+                _ => DataDelivery.None,
+            },
+            OpenPath = file.OpenPath.IsEmpty ? name : file.OpenPath.ToByteArray(),
+            Xattrs = ToDomain(file.Xattrs),
+            Acl = file.Acl.IsEmpty ? null : file.Acl.ToByteArray(),
+            Sparse = file.Sparse,
+        };
+    }
+
+    /// <summary>create_file's request for an entry a client restores (names encoded as the file daemon sends them).</summary>
+    public static V1.CreateFileRequest ToProto(string session, byte[] cmd, RestoreItem item, string where) => new()
+    {
+        Session = session,
+        Cmd = ByteString.CopyFrom(cmd),
+        Ofname = ByteString.CopyFrom(BareosNames.Encode(item.Target)),
+        Olname = ByteString.CopyFrom(BareosNames.Encode(item.Link)),
+        Type = ToProto(item.Kind),
+        Stat = ToProto(item.Stat),
+        Replace = item.Replace switch
+        {
+            ReplaceMode.IfNewer => V1.ReplaceMode.ReplaceIfnewer,
+            ReplaceMode.IfOlder => V1.ReplaceMode.ReplaceIfolder,
+            ReplaceMode.Never => V1.ReplaceMode.ReplaceNever,
+            _ => V1.ReplaceMode.ReplaceAlways,
+        },
+        Where = where,
+    };
+
+    public static CreateOutcome ToDomain(V1.CreateStatus status) => status switch
+    {
+        V1.CreateStatus.CfSkip => CreateOutcome.Skip,
+        V1.CreateStatus.CfExtract => CreateOutcome.Extract,
+        V1.CreateStatus.CfCreated => CreateOutcome.Created,
+        var other => throw new IOException($"the host answered create_file with {other}"),
+    };
+
+    public static IEnumerable<V1.Xattr> ToProto(IEnumerable<(byte[] Name, byte[] Value)> xattrs) =>
+        xattrs.Select(x => new V1.Xattr { Name = ByteString.CopyFrom(x.Name), Value = ByteString.CopyFrom(x.Value) });
 }

@@ -13,7 +13,7 @@ namespace BackupPlugins.Service.Services;
 /// <summary>The operator's view: version, sessions with their phase, running commands, sources, leftover sweep.</summary>
 internal sealed class ControlService(
     SessionRegistry sessions, IToolRunner tools, SourceCatalog catalog, IEnumerable<ILeftoverSweeper> sweepers,
-    HostSettings settings, HostClock clock) : V1.Control.ControlBase
+    HostSettings settings, HostClock clock, ILogger<ControlService> logger) : V1.Control.ControlBase
 {
     public static string Version => typeof(ControlService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
@@ -72,6 +72,9 @@ internal sealed class ControlService(
             throw new BackupPluginException(ErrorKind.Precondition, "sweep.busy",
                 $"{sessions.All.Count} job(s) are running on this host; sweep when none runs (--dry-run shows what would be removed)");
         }
+        await using var sweeping = request.DryRun ? null : HostsLock.TryExclusive(settings.HostsLock, logger)
+            ?? throw new BackupPluginException(ErrorKind.Precondition, "sweep.embedded",
+                "bpipe commands are running jobs on their own hosts; sweep when they are done");
         foreach (var sweeper in sweepers)
         {
             foreach (var l in await sweeper.SweepAsync(request.DryRun, context.CancellationToken))

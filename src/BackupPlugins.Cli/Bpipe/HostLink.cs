@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Cli.Commands;
+using BackupPlugins.Protocol.V1;
+using BackupPlugins.Service.Hosting;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+
+namespace BackupPlugins.Cli.Bpipe;
+
+/// <summary>
+/// The host a bpipe command works through: the running one on its socket, or — when none answers — one embedded in
+/// this process on a private socket for the duration of the command (no start-up sweep; see
+/// <see cref="HostSettings.Embedded"/>). Disposing it ends the embedded host, which cleans up any session still open.
+/// </summary>
+internal sealed class HostLink : IAsyncDisposable
+{
+    private readonly WebApplication? _embedded;
+    private readonly string? _directory;
+
+    private HostLink(GrpcChannel channel, WebApplication? embedded, string? directory)
+    {
+        Channel = channel;
+        _embedded = embedded;
+        _directory = directory;
+    }
+
+    public GrpcChannel Channel { get; }
+    public bool Embedded => _embedded is not null;
+
+    public static async Task<HostLink> OpenAsync(string socketPath, string? configFile, CancellationToken cancellationToken)
+    {
+        if (File.Exists(socketPath))
+        {
+            var channel = HostClient.Connect(socketPath);
+            try
+            {
+                await new Control.ControlClient(channel).GetVersionAsync(new GetVersionRequest(),
+                    deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: cancellationToken);
+                return new HostLink(channel, null, null);
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                channel.Dispose(); // a stale socket file, or a host that does not serve us: run our own
+            }
+        }
+        var directory = Directory.CreateTempSubdirectory("backup-plugins-bpipe-").FullName;
+        var settings = new HostSettings
+        {
+            SocketPath = Path.Combine(directory, "host.sock"),
+            AllowedGroups = [], // root and this process's own user only
+            ConfigFile = configFile is null ? null : Path.GetFullPath(configFile),
+            Embedded = true,
+        };
+        var app = HostFactory.Build(settings);
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+        return new HostLink(HostClient.Connect(settings.SocketPath), app, directory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        if (_embedded is not null)
+        {
+            await _embedded.StopAsync();
+            await _embedded.DisposeAsync();
+            Directory.Delete(_directory!, recursive: true);
+        }
+    }
+}
