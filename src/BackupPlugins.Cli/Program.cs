@@ -8,6 +8,11 @@ root.Subcommands.Add(StatusCommand.Create(Console.Out));
 root.Subcommands.Add(SourcesCommand.Create(Console.Out));
 root.Subcommands.Add(SweepCommand.Create(Console.Out));
 root.Subcommands.Add(ZfsCommand.Create(Console.Out, Console.In));
-root.Subcommands.Add(BpipeCommands.Reader(Console.OpenStandardOutput(), Console.Error));
-root.Subcommands.Add(BpipeCommands.Writer(Console.OpenStandardInput(), Console.Error));
+root.Subcommands.Add(BpipeCommands.Reader(StandardStream(1, FileAccess.Write), Console.Error));
+root.Subcommands.Add(BpipeCommands.Writer(StandardStream(0, FileAccess.Read), Console.Error));
 return await root.Parse(args).InvokeAsync();
+
+// Not Console.OpenStandardOutput(): that stream pretends a write into a closed pipe succeeded (EPIPE is swallowed),
+// and a bpipe reader whose consumer is gone must fail, not end "OK" with half an archive.
+static Stream StandardStream(int fd, FileAccess access) =>
+    new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), access, bufferSize: 0);

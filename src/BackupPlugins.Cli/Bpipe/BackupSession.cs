@@ -56,7 +56,6 @@ internal sealed class BackupSession(FdPlugin.FdPluginClient plugin, string sessi
     public async Task<Stream> OpenDataAsync(BackupFile file, CancellationToken cancellationToken)
     {
         var (socket, token) = await ConnectDataAsync(file.Fname, 0, 0, cancellationToken);
-        socket.Shutdown(SocketShutdown.Send);
         return new ConfirmedStream(new NetworkStream(socket, ownsSocket: true), () => ConfirmDataAsync(token, file.Fname.ToStringUtf8()));
     }
 

@@ -16,11 +16,19 @@ internal static class BpipeWriter
     public static Task<long> ExtractPaxAsync(Stream input, byte[] root, RestoreSession session, CancellationToken cancellationToken) =>
         PaxArchiveReader.ExtractAsync(input, root, session, cancellationToken);
 
-    public static async Task ReceiveRawAsync(Stream input, byte[] root, RestoreSession session, CancellationToken cancellationToken)
+    /// <summary>The start of a raw stream and the snapshot it carries ("pool/ds@snap"), read before the job starts.</summary>
+    public static async Task<(byte[] Header, string ToName, ulong FromGuid)> ReadRawHeaderAsync(Stream input, CancellationToken cancellationToken)
     {
         var header = new byte[ZfsStreamHeader.Length];
         var got = await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken);
         var (toName, fromGuid) = ZfsStreamHeader.Read(header.AsSpan(0, got));
+        return (header, toName, fromGuid);
+    }
+
+    public static async Task ReceiveRawAsync((byte[] Header, string ToName, ulong FromGuid) start, Stream input, byte[] root,
+        RestoreSession session, CancellationToken cancellationToken)
+    {
+        var (header, toName, fromGuid) = start;
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var stat = new PosixStat(0, 0, PosixStat.Reg | 0x180, 1, 0, 0, 0, 0, now, 0, now, 0, now, 0, 4096, 0);
         var item = new RestoreItem(PosixPath.Join(root, Encoding.UTF8.GetBytes("@zfs/" + toName)), [], EntryKind.Regular, stat, ReplaceMode.Always);

@@ -35,11 +35,12 @@ internal static class BpipeCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var report = new Reporter(stderr, "bpipe-reader");
+            var extra = new List<string>(parse.GetValue(options) ?? []);
+            var raw = (parse.GetValue(format) ?? DefaultFormat(parse.GetValue(source)!, extra)) == "raw";
             string definition;
             BpipeJob job;
             try
             {
-                var extra = new List<string>(parse.GetValue(options) ?? []);
                 if (parse.GetValue(path) is { } p)
                 {
                     extra.Insert(0, "path=" + p);
@@ -56,7 +57,6 @@ internal static class BpipeCommands
                 report.Info(ex.Message);
                 return 2;
             }
-            var raw = (parse.GetValue(format) ?? DefaultFormat(parse.GetValue(source)!, definition)) == "raw";
             await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(config), cancellationToken);
             BackupSession? session = null;
             var status = "f";
@@ -107,11 +107,22 @@ internal static class BpipeCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var report = new Reporter(stderr, "bpipe-writer");
+            var extra = new List<string>(parse.GetValue(options) ?? []);
+            var raw = (parse.GetValue(format) ?? DefaultFormat(parse.GetValue(source)!, extra)) == "raw";
+            (byte[], string, ulong)? stream = null;
             string definition;
             BpipeJob job;
             try
             {
-                var extra = new List<string>(parse.GetValue(options) ?? []);
+                if (raw)
+                {
+                    // the stream names its dataset, as the plugin string of a Bareos job would
+                    stream = await BpipeWriter.ReadRawHeaderAsync(stdin, cancellationToken);
+                    if (!extra.Any(o => o.StartsWith("dataset=", StringComparison.Ordinal)))
+                    {
+                        extra.Insert(0, "dataset=" + stream.Value.Item2.Split('@')[0]);
+                    }
+                }
                 if (parse.GetValue(source) == "dir" && !extra.Any(o => o.StartsWith("path=", StringComparison.Ordinal)))
                 {
                     extra.Insert(0, "path=/"); // members carry their absolute paths: the target is where itself
@@ -128,7 +139,11 @@ internal static class BpipeCommands
                 report.Info(ex.Message);
                 return 2;
             }
-            var raw = (parse.GetValue(format) ?? DefaultFormat(parse.GetValue(source)!, definition)) == "raw";
+            catch (InvalidDataException ex)
+            {
+                report.Info($"{ex.Message}; nothing was restored");
+                return 1;
+            }
             var root = PosixPath.FromString(job.Where.TrimEnd('/') is { Length: > 0 } w ? w : "/");
             await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(config), cancellationToken);
             RestoreSession? session = null;
@@ -139,7 +154,7 @@ internal static class BpipeCommands
                 await session.StartAsync(cancellationToken);
                 if (raw)
                 {
-                    await BpipeWriter.ReceiveRawAsync(stdin, root, session, cancellationToken);
+                    await BpipeWriter.ReceiveRawAsync(stream!.Value, stdin, root, session, cancellationToken);
                 }
                 else
                 {
@@ -196,8 +211,8 @@ internal static class BpipeCommands
         return text.ToString();
     }
 
-    private static string DefaultFormat(string source, string definition) =>
-        source == "zfs" && !definition.Contains(":mode=files:", StringComparison.Ordinal) ? "raw" : "pax";
+    private static string DefaultFormat(string source, IEnumerable<string> options) =>
+        source == "zfs" && !options.Contains("mode=files") ? "raw" : "pax";
 
     /// <summary>The one-line reason of a failure that ends the command; null for bugs, which keep their stack.</summary>
     private static string? Describe(Exception ex) => ex switch

@@ -24,8 +24,8 @@ public static class ZfsStreamHeader
         var swapped = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]) != Magic;
         if (swapped && BinaryPrimitives.ReadUInt64BigEndian(header[8..]) != Magic)
         {
-            throw new InvalidDataException("standard input is not a zfs send stream (no DRR_BEGIN magic at its start); " +
-                "was it written by bpipe-reader --format raw?");
+            throw new InvalidDataException("standard input is not a zfs send stream: no DRR_BEGIN magic at its start " +
+                "(bpipe-reader --source zfs writes one)");
         }
         var fromGuid = swapped ? BinaryPrimitives.ReadUInt64BigEndian(header[48..]) : BinaryPrimitives.ReadUInt64LittleEndian(header[48..]);
         var name = header.Slice(56, 256);
