@@ -60,3 +60,60 @@ def test_writer_refuses_members_outside_the_target(built_host, work):
     assert r.returncode == 1
     assert r.stderr.decode() == "backup-plugins bpipe-writer: refusing to restore %s/../../escaped.txt: it contains a '..' or '.' component\n" % where
     assert not os.path.exists(os.path.join(work, "escaped.txt"))
+
+
+def test_bareos_keyword_form_runs_reader_and_writer_without_a_shell(built_host, work):
+    """bpipe:file=…:reader=…:writer=… as Bareos 25 runs it (argv split at spaces, job facts in Bareos* variables),
+    and as Bareos master runs it (no %w: the writer takes BareosWhere)."""
+    import bareos_bpipe
+    src = os.path.join(work, "src with space")
+    make_corpus(src)
+    expected = snapshot(src)
+    line = "bpipe:file=/BACKUPPLUGINS/src.pax:reader=%s bpipe-reader --source dir 'path=%s':writer=%s bpipe-writer --where %%w" % (
+        host_binary(), src, host_binary())
+    code, archive, err = bareos_bpipe.backup(line, jobid=7)
+    assert (code, err) == (0, "")
+    code, err = bareos_bpipe.restore(line, archive, jobid=8, where=os.path.join(work, "r25"))
+    assert (code, err) == (0, "")
+    assert diff(expected, snapshot(os.path.join(work, "r25") + src)) == []
+    master = line.replace(" --where %w", "")
+    code, err = bareos_bpipe.restore(master, archive, jobid=9, where=os.path.join(work, "rmaster"), substitute=False)
+    assert (code, err) == (0, "")
+    assert diff(expected, snapshot(os.path.join(work, "rmaster") + src)) == []
+
+
+def test_writer_without_a_where_refuses_and_says_how(built_host, work):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("Bareos")}
+    r = subprocess.run([host_binary(), "bpipe-writer"], input=b"", capture_output=True, env=env)
+    assert r.returncode == 2
+    assert r.stderr.decode() == ("backup-plugins bpipe-writer: say where to restore: --where DIR (Bacula: --where=%w), "
+                                 "or --where / to restore in place\n")
+
+
+def test_writer_refuses_a_where_that_swallowed_the_next_argument(built_host, work):
+    # Bacula substitutes an empty %w for where=/: "--where %w target=x" becomes "--where  target=x"
+    r = subprocess.run([host_binary(), "bpipe-writer", "--where", "target=x"], input=b"", capture_output=True)
+    assert r.returncode == 2
+    assert r.stderr.decode() == ("backup-plugins bpipe-writer: --where target=x: not an absolute directory; write --where=%w in "
+                                 "the FileSet so that an empty where (restore in place) stays empty\n")
+
+
+def test_plugin_options_that_are_not_key_value_are_refused(built_host, work):
+    r = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", work, "exclude"], capture_output=True)
+    assert r.returncode == 2
+    assert r.stderr.decode() == ("backup-plugins bpipe-reader: \"exclude\" is not a plugin option: write key=value "
+                                 "(e.g. path=/srv/data)\n")
+    assert r.stdout == b""
+
+
+def test_writer_says_when_its_input_is_no_archive_or_a_cut_one(built_host, work):
+    src = os.path.join(work, "src")
+    make_corpus(src)
+    archive = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", src], capture_output=True, check=True).stdout
+    prefix = "backup-plugins bpipe-writer: "
+    for data, reason in ((b"\0" * 1024, "standard input held no archive member (did the backup's reader fail?)"),
+                         (b"", "the input ends inside the first header: it is not a tar archive"),
+                         (b"\n", "the input ends inside the first header: it is not a tar archive"),
+                         (archive[:2048 + 100], "the archive ends inside a header after 1 members: it was cut short")):
+        r = subprocess.run([host_binary(), "bpipe-writer", "--where=" + os.path.join(work, "r")], input=data, capture_output=True)
+        assert (r.returncode, r.stderr.decode()) == (1, prefix + reason + "; the restore is incomplete\n")

@@ -95,7 +95,7 @@ internal static class BpipeCommands
     public static Command Writer(Stream stdin, TextWriter stderr)
     {
         var source = new Option<string>("--source") { Description = "the source whose restore takes the archive", DefaultValueFactory = _ => "dir" };
-        var where = new Option<string?>("--where") { Description = "restore under this directory (Bacula's %w; default: $BareosWhere); / or an empty value restores in place" };
+        var where = new Option<string?>("--where") { Description = "restore under this directory (Bacula: --where=%w; default: $BareosWhere); / or an empty value restores in place" };
         var replace = new Option<string?>("--replace") { Description = "always, ifnewer, ifolder or never (Bacula's %r; default: $BareosReplace, else always)" };
         var format = Format();
         var jobId = JobId();
@@ -131,7 +131,13 @@ internal static class BpipeCommands
                 job = BpipeJob.From(Environment.GetEnvironmentVariable, null, null, parse.GetValue(jobId), parse.GetValue(where), parse.GetValue(replace));
                 if (parse.GetValue(where) is null && Environment.GetEnvironmentVariable("BareosWhere") is null)
                 {
-                    throw new ArgumentException("say where to restore: --where DIR (Bacula: --where %w), or --where / to restore in place");
+                    throw new ArgumentException("say where to restore: --where DIR (Bacula: --where=%w), or --where / to restore in place");
+                }
+                if (job.Where.Length > 0 && job.Where[0] != '/')
+                {
+                    // Bacula substitutes an empty %w for where=/: "--where %w" then swallows the next argument
+                    throw new ArgumentException($"--where {job.Where}: not an absolute directory; write --where=%w in the FileSet " +
+                        "so that an empty where (restore in place) stays empty");
                 }
             }
             catch (ArgumentException ex)
@@ -158,7 +164,10 @@ internal static class BpipeCommands
                 }
                 else
                 {
-                    await BpipeWriter.ExtractPaxAsync(stdin, root, session, cancellationToken);
+                    if (await BpipeWriter.ExtractPaxAsync(stdin, root, session, cancellationToken) == 0)
+                    {
+                        throw new InvalidDataException("standard input held no archive member (did the backup's reader fail?)");
+                    }
                 }
                 status = report.Errors == 0 ? "T" : "W";
             }

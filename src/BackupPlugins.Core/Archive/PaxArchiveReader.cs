@@ -34,7 +34,7 @@ public static class PaxArchiveReader
     {
         var reader = new TarReader(input);
         long count = 0;
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken) is { } entry)
+        while (await NextAsync(reader, count, cancellationToken) is { } entry)
         {
             var item = Item(entry, root);
             var (xattrs, acl) = Metadata(entry);
@@ -51,6 +51,20 @@ public static class PaxArchiveReader
             count++;
         }
         return count;
+    }
+
+    private static async Task<TarEntry?> NextAsync(TarReader reader, long count, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.GetNextEntryAsync(copyData: false, cancellationToken);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException(count == 0
+                ? "the input ends inside the first header: it is not a tar archive"
+                : $"the archive ends inside a header after {count} members: it was cut short");
+        }
     }
 
     private static async Task<bool> WriteDataAsync(TarEntry entry, Stream data, RestoreItem item, CreateResult result,
