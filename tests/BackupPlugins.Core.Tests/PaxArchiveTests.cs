@@ -68,6 +68,7 @@ public sealed class PaxArchiveTests : IDisposable
             {
                 await writer.WriteAsync(item, CancellationToken.None);
             }
+            await writer.CompleteAsync(CancellationToken.None);
         }
         archive.Position = 0;
         return archive;

@@ -72,6 +72,7 @@ public sealed class PaxStreamDataTests : IDisposable
             {
                 await writer.WriteAsync(item with { Sparse = item.Kind == EntryKind.Regular }, CancellationToken.None);
             }
+            await writer.CompleteAsync(CancellationToken.None);
         }
         archive.Position = 0;
         var target = new StreamTarget();

@@ -55,6 +55,7 @@ def test_writer_refuses_members_outside_the_target(built_host, work):
         info = tarfile.TarInfo("../../escaped.txt")
         info.size = 2
         tar.addfile(info, io.BytesIO(b"hi"))
+        tar.fileobj.write(tarfile.TarInfo.create_pax_global_header({"BACKUPPLUGINS.end": "1"}))  # as bpipe-reader ends
     where = os.path.join(work, "w")
     r = subprocess.run([host_binary(), "bpipe-writer", "--where", where], input=buf.getvalue(), capture_output=True)
     assert r.returncode == 1
@@ -106,14 +107,48 @@ def test_plugin_options_that_are_not_key_value_are_refused(built_host, work):
     assert r.stdout == b""
 
 
+def members(archive):
+    """GNU tar's count (Python's tarfile refuses a pax global header right before the end blocks, valid as it is)."""
+    listing = subprocess.run(["tar", "tf", "-"], input=archive, capture_output=True, check=True).stdout
+    return len(listing.splitlines())
+
+
 def test_writer_says_when_its_input_is_no_archive_or_a_cut_one(built_host, work):
     src = os.path.join(work, "src")
     make_corpus(src)
     archive = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", src], capture_output=True, check=True).stdout
     prefix = "backup-plugins bpipe-writer: "
-    for data, reason in ((b"\0" * 1024, "standard input held no archive member (did the backup's reader fail?)"),
+    for data, reason in ((b"\0" * 1024, "the archive ends after 0 members without bpipe-reader's end record: it was cut short "
+                                         "(did its reader fail?)"),
+                         (archive[:-2048], "the archive ends after %d members without bpipe-reader's end record: it was cut "
+                                           "short (did its reader fail?)" % members(archive)),
                          (b"", "the input ends inside the first header: it is not a tar archive"),
                          (b"\n", "the input ends inside the first header: it is not a tar archive"),
                          (archive[:2048 + 100], "the archive ends inside a header after 1 members: it was cut short")):
         r = subprocess.run([host_binary(), "bpipe-writer", "--where=" + os.path.join(work, "r")], input=data, capture_output=True)
         assert (r.returncode, r.stderr.decode()) == (1, prefix + reason + "; the restore is incomplete\n")
+
+
+def test_archive_of_a_failed_reader_has_no_end_and_the_writer_says_so(built_host, work):
+    """A reader failing between two members leaves no end record and no end blocks: tar and our writer see a cut archive."""
+    import socket
+    src = os.path.join(work, "src")
+    os.makedirs(src)
+    with open(os.path.join(src, "a.txt"), "wb") as f:
+        f.write(b"first\n")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(os.path.join(src, "zz.sock"))  # walked after a.txt
+    try:
+        r = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", src], capture_output=True)
+    finally:
+        listener.close()
+    assert r.returncode == 1
+    assert len(r.stdout) % 512 == 0 and r.stdout[-1024:] != b"\0" * 1024
+    where = os.path.join(work, "r")
+    w = subprocess.run([host_binary(), "bpipe-writer", "--where", where], input=r.stdout, capture_output=True)
+    assert (w.returncode, w.stderr.decode()) == (1, "backup-plugins bpipe-writer: the archive ends after 1 members without "
+                                                    "bpipe-reader's end record: it was cut short (did its reader fail?); the "
+                                                    "restore is incomplete\n")
+    with open(where + src + "/a.txt", "rb") as f:
+        assert f.read() == b"first\n"  # what it held is restored
+

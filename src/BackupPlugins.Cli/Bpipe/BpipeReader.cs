@@ -23,6 +23,7 @@ internal static class BpipeReader
             }
             await archive.WriteAsync(item, item.Data == DataDelivery.Socket ? ct => session.OpenDataAsync(file!, ct) : null, cancellationToken);
         }
+        await archive.CompleteAsync(cancellationToken); // only now: a failure above leaves the archive visibly cut
     }
 
     public static async Task WriteRawAsync(BackupSession session, Stream output, CancellationToken cancellationToken)

@@ -164,10 +164,7 @@ internal static class BpipeCommands
                 }
                 else
                 {
-                    if (await BpipeWriter.ExtractPaxAsync(stdin, root, session, cancellationToken) == 0)
-                    {
-                        throw new InvalidDataException("standard input held no archive member (did the backup's reader fail?)");
-                    }
+                    await BpipeWriter.ExtractPaxAsync(stdin, root, session, cancellationToken);
                 }
                 status = report.Errors == 0 ? "T" : "W";
             }

@@ -20,22 +20,39 @@ public static class PaxArchiveReader
     {
         var root = PosixPath.FromString(target.TrimEnd('/') is { Length: > 0 } t ? t : "/");
         var local = new LocalExtractTarget(new TreeRestorer(root));
-        var count = await ExtractAsync(input, root, local, cancellationToken);
-        local.Restorer.Complete(report);
-        return count;
+        try
+        {
+            return await ExtractAsync(input, root, local, cancellationToken);
+        }
+        finally
+        {
+            local.Restorer.Complete(report); // the directories restored so far get their times, even from a cut archive
+        }
     }
 
     /// <summary>
     /// Hands every member to <paramref name="target"/> (which checks where it may go), with names joined to
     /// <paramref name="root"/>; data the target wants on this machine is written here (holes kept), data it wants
-    /// as a stream goes into the stream it opens. Returns how many members there were.
+    /// as a stream goes into the stream it opens. Returns how many members there were. An archive without the end record
+    /// of <see cref="PaxArchiveWriter.CompleteAsync"/> is cut: the members it held are restored, then it fails.
     /// </summary>
     public static async Task<long> ExtractAsync(Stream input, byte[] root, IExtractTarget target, CancellationToken cancellationToken)
     {
-        var reader = new TarReader(input);
+        var counted = new CountingStream(input);
+        var reader = new TarReader(counted);
         long count = 0;
-        while (await NextAsync(reader, count, cancellationToken) is { } entry)
+        long? end = null;
+        while (await NextAsync(reader, counted, count, end is not null, cancellationToken) is { } entry)
         {
+            if (entry is PaxGlobalExtendedAttributesTarEntry global)
+            {
+                end = End(global, count, end);
+                continue;
+            }
+            if (end is not null)
+            {
+                throw new InvalidDataException($"archive member {entry.Name} follows the archive's end record: it is not one archive");
+            }
             var item = Item(entry, root);
             var (xattrs, acl) = Metadata(entry);
             var result = await target.CreateAsync(item, cancellationToken);
@@ -50,21 +67,79 @@ public static class PaxArchiveReader
             }
             count++;
         }
+        return end ?? throw new InvalidDataException(
+            $"the archive ends after {count} members without bpipe-reader's end record: it was cut short (did its reader fail?)");
+    }
+
+    /// <summary>The end record's member count, which must match what was read.</summary>
+    private static long? End(PaxGlobalExtendedAttributesTarEntry global, long count, long? end)
+    {
+        if (!global.GlobalExtendedAttributes.TryGetValue(PaxArchiveWriter.EndKey, out var text))
+        {
+            return end; // another tool's global header: nothing we use
+        }
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var stated) || stated != count)
+        {
+            throw new InvalidDataException($"the archive's end record says {text} members, but it holds {count}: it is damaged");
+        }
         return count;
     }
 
-    private static async Task<TarEntry?> NextAsync(TarReader reader, long count, CancellationToken cancellationToken)
+    /// <summary>The next member; an input that ends before the end blocks is reported by where it ends.</summary>
+    private static async Task<TarEntry?> NextAsync(TarReader reader, CountingStream input, long count, bool ended, CancellationToken cancellationToken)
     {
         try
         {
             return await reader.GetNextEntryAsync(copyData: false, cancellationToken);
         }
+        catch (EndOfStreamException) when (ended && input.Position % 512 == 0)
+        {
+            return null; // the end record was read; only the end blocks are missing
+        }
         catch (EndOfStreamException)
         {
-            throw new InvalidDataException(count == 0
+            throw new InvalidDataException(input.Position == 0 || (count == 0 && input.Position < 512)
                 ? "the input ends inside the first header: it is not a tar archive"
-                : $"the archive ends inside a header after {count} members: it was cut short");
+                : input.Position % 512 == 0
+                    ? $"the archive ends after {count} members without bpipe-reader's end record: it was cut short (did its reader fail?)"
+                    : $"the archive ends inside a header after {count} members: it was cut short");
         }
+    }
+
+    /// <summary>Counts what the tar reader consumed, to tell a cut between members from one inside a header.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = inner.Read(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            _position += n;
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static async Task<bool> WriteDataAsync(TarEntry entry, Stream data, RestoreItem item, CreateResult result,

@@ -19,7 +19,13 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
 {
     public const string XattrPrefix = "LIBARCHIVE.xattr.";
     public const string AclKey = "BACKUPPLUGINS.acl";
-    private readonly TarWriter _tar = new(output, TarEntryFormat.Pax, leaveOpen: true);
+    /// <summary>The key of the global header <see cref="CompleteAsync"/> writes last: the number of members before it.</summary>
+    public const string EndKey = "BACKUPPLUGINS.end";
+    private readonly CutOffStream _output = new(output);
+    private TarWriter? _tar;
+    private bool _completed;
+
+    private TarWriter Tar => _tar ??= new TarWriter(_output, TarEntryFormat.Pax, leaveOpen: true);
 
     /// <summary>Entries written so far.</summary>
     public long Entries { get; private set; }
@@ -91,17 +97,17 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
                 ? new GnuSparse.DataStream(file, GnuSparse.Map(extents), extents)
                 : new FileStream(file, FileAccess.Read, 1 << 20);
             entry.DataStream = data;
-            await _tar.WriteEntryAsync(entry, cancellationToken);
+            await Tar.WriteEntryAsync(entry, cancellationToken);
         }
         else if (hasData && openData is not null)
         {
             await using var data = new ExactLengthStream(await openData(cancellationToken), stat.Size, PosixPath.Display(item.Name));
             entry.DataStream = data;
-            await _tar.WriteEntryAsync(entry, cancellationToken);
+            await Tar.WriteEntryAsync(entry, cancellationToken);
         }
         else
         {
-            await _tar.WriteEntryAsync(entry, cancellationToken);
+            await Tar.WriteEntryAsync(entry, cancellationToken);
         }
         Entries++;
     }
@@ -136,5 +142,73 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
     private static uint Major(ulong dev) => (uint)(((dev >> 32) & 0xfffff000) | ((dev >> 8) & 0xfff));
     private static uint Minor(ulong dev) => (uint)(((dev >> 12) & 0xffffff00) | (dev & 0xff));
 
-    public ValueTask DisposeAsync() => _tar.DisposeAsync();
+    /// <summary>
+    /// Ends the archive: a pax global header with <see cref="EndKey"/> (tar and libarchive ignore it; our reader
+    /// requires it) and the end-of-archive blocks. Only a complete archive gets them.
+    /// </summary>
+    public async Task CompleteAsync(CancellationToken cancellationToken)
+    {
+        await Tar.WriteEntryAsync(new PaxGlobalExtendedAttributesTarEntry(new Dictionary<string, string>
+        {
+            [EndKey] = Entries.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }), cancellationToken);
+        await Tar.DisposeAsync();
+        _completed = true;
+    }
+
+    /// <summary>Without <see cref="CompleteAsync"/> the archive stays cut where it is: no end blocks that would make it look whole.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_completed)
+        {
+            _output.CutOff();
+        }
+        if (_tar is not null)
+        {
+            await _tar.DisposeAsync();
+        }
+    }
+
+    /// <summary>Passes writes through until cut off; after that, drops them (TarWriter writes its end blocks when disposed).</summary>
+    private sealed class CutOffStream(Stream inner) : Stream
+    {
+        private bool _cut;
+
+        public void CutOff() => _cut = true;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (!_cut)
+            {
+                inner.Write(buffer);
+            }
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            _cut ? ValueTask.CompletedTask : inner.WriteAsync(buffer, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+            if (!_cut)
+            {
+                inner.Flush();
+            }
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => _cut ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }
