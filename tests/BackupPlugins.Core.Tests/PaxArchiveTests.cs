@@ -55,6 +55,9 @@ public sealed class PaxArchiveTests : IDisposable
             sparse.Write("middle"u8);
             sparse.SetLength(12 << 20);
         }
+        var deep = Path.Combine(src, new string('d', 200), new string('e', 250));
+        Directory.CreateDirectory(deep);
+        File.WriteAllText(Path.Combine(deep, new string('f', 240) + "\nnew line"), "a path of 700 bytes with a newline\n");
         FileSystem.SetTimes(B(src + "/dir"), 1_600_000_000, 0, 1_600_000_000, 5);
         return src;
     }
@@ -107,7 +110,7 @@ public sealed class PaxArchiveTests : IDisposable
         var count = await PaxArchiveReader.ExtractAsync(archive, target, problems.Add, CancellationToken.None);
 
         Assert.Empty(problems);
-        Assert.Equal(11, count);
+        Assert.Equal(14, count);
         Assert.True(archive.Length < 1 << 20, $"the archive holds the holes: {archive.Length} bytes");
         Assert.True(FileSystem.LStat(B(target + "/sparse.img")).Blocks * 512 < 1 << 20, "the restored file is sparse again");
         var (expected, actual) = (Describe(src), Describe(target));
