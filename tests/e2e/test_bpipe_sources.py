@@ -67,6 +67,27 @@ def test_embedded_host_cleans_up_when_the_consumer_stops_reading(vz, work):
     assert_nothing_left(vz)
 
 
+def test_reader_terminated_mid_job_cleans_up_before_it_exits(vz, work):
+    """SIGTERM (a cancelled job, a stopping file daemon): the embedded host's job is undone before the process ends."""
+    import signal
+
+    def big(path):
+        corpus(path)
+        with open(os.path.join(path, "big.bin"), "wb") as f:
+            f.write(os.urandom(16 << 20))
+    vz.create_ct(fill=big)
+    vz.fault("ploop snapshot-delete", sleep=3, times=1)  # a merge that takes a while
+    reader = subprocess.Popen(READER + ["--source", "vz7", "--socket", no_host(vz), "--config", vz.config] + vz_options(vz),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    reader.stdout.read(1 << 16)
+    reader.send_signal(signal.SIGTERM)
+    assert reader.wait(60) == 1
+    reader.stdout.close()
+    assert "cancelled; the archive is incomplete\n" in reader.stderr.read().decode()
+    assert [c[1] for c in vz.calls() if c[0] == "ploop"][-2:] == ["umount", "snapshot-delete"]
+    assert_nothing_left(vz)
+
+
 def test_sweep_is_refused_while_an_embedded_host_runs_a_job(vzhost, vz, work):
     def big(path):
         corpus(path)

@@ -18,7 +18,7 @@ namespace BackupPlugins.Cli.Commands;
 /// </summary>
 internal static class BpipeCommands
 {
-    public static Command Reader(Stream stdout, TextWriter stderr)
+    public static Command Reader(Func<CancellationToken, Stream> openStdout, TextWriter stderr)
     {
         var source = new Option<string>("--source") { Description = "the source (dir, vz7, zfs, ...; `backup-plugins sources` lists them)", Required = true };
         var path = new Option<string?>("--path") { Description = "the source's path= option (source=dir: the tree to archive)" };
@@ -32,8 +32,11 @@ internal static class BpipeCommands
         {
             source, path, exclude, format, level, since, jobId, socket, config, options,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, invocationToken) =>
         {
+            using var termination = new Termination(invocationToken);
+            var cancellationToken = termination.Token;
+            await using var stdout = openStdout(cancellationToken);
             var report = new Reporter(stderr, "bpipe-reader");
             var extra = new List<string>(parse.GetValue(options) ?? []);
             var raw = (parse.GetValue(format) ?? DefaultFormat(parse.GetValue(source)!, extra)) == "raw";
@@ -92,7 +95,7 @@ internal static class BpipeCommands
         return command;
     }
 
-    public static Command Writer(Stream stdin, TextWriter stderr)
+    public static Command Writer(Func<CancellationToken, Stream> openStdin, TextWriter stderr)
     {
         var source = new Option<string>("--source") { Description = "the source whose restore takes the archive", DefaultValueFactory = _ => "dir" };
         var where = new Option<string?>("--where") { Description = "restore under this directory (Bacula: --where=%w; default: $BareosWhere); / or an empty value restores in place" };
@@ -104,8 +107,11 @@ internal static class BpipeCommands
         {
             source, where, replace, format, jobId, socket, config, options,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, invocationToken) =>
         {
+            using var termination = new Termination(invocationToken);
+            var cancellationToken = termination.Token;
+            await using var stdin = openStdin(cancellationToken);
             var report = new Reporter(stderr, "bpipe-writer");
             var extra = new List<string>(parse.GetValue(options) ?? []);
             var raw = (parse.GetValue(format) ?? DefaultFormat(parse.GetValue(source)!, extra)) == "raw";

@@ -31,8 +31,10 @@ internal static class ZfsCommand
         {
             to, config, dryRun, confirm, rollback, forceFull, noIntermediates, keep, deviceDir, lockDir,
         };
-        sync.SetAction(async (parse, cancellationToken) =>
+        sync.SetAction(async (parse, invocationToken) =>
         {
+            using var termination = new Termination(invocationToken);
+            var cancellationToken = termination.Token;
             ZbackupConfig settings;
             try
             {

@@ -74,6 +74,11 @@ public static class HostFactory
         });
 
         var services = builder.Services;
+        if (settings.Embedded)
+        {
+            // the command that embeds the host handles termination signals; the host stops when it is disposed
+            services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        }
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<HostClock>();
