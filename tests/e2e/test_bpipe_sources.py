@@ -28,6 +28,12 @@ def env(**bareos):
     return e
 
 
+def embedded_dirs():
+    import glob
+    import tempfile
+    return glob.glob(os.path.join(tempfile.gettempdir(), "backup-plugins-bpipe-*"))
+
+
 def no_host(vz):
     """A socket path where no host listens: the commands embed their own."""
     return os.path.join(vz.work, "no-host.sock")
@@ -106,10 +112,16 @@ def test_sweep_is_refused_while_an_embedded_host_runs_a_job(vzhost, vz, work):
     reader.kill()  # the embedded host dies with it: its snapshot and mount are leftovers now
     reader.wait()
     reader.stdout.close()
+    stale = embedded_dirs()
+    assert len(stale) == 1
     sweep = subprocess.run([host_binary(), "sweep", "--socket", vzhost.socket], capture_output=True, text=True)
     assert sweep.returncode == 0, sweep.stdout
     assert sweep.stdout.startswith("leftovers: 2\n"), sweep.stdout
     assert_nothing_left(vz)
+    # the next bpipe command with an embedded host removes the killed one's private directory
+    r = subprocess.run(READER + ["--source", "dir", "--path", work, "--socket", no_host(vz), "--exclude", "*"], capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert embedded_dirs() == []
 
 
 def test_zfs_stream_full_and_incremental_as_raw_streams_received_by_the_writer(zfsw, work):

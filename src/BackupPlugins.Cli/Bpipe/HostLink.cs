@@ -44,7 +44,8 @@ internal sealed class HostLink : IAsyncDisposable
                 channel.Dispose(); // a stale socket file, or a host that does not serve us: run our own
             }
         }
-        var directory = Directory.CreateTempSubdirectory("backup-plugins-bpipe-").FullName;
+        RemoveStale();
+        var directory = Directory.CreateTempSubdirectory(Prefix).FullName;
         var settings = new HostSettings
         {
             SocketPath = Path.Combine(directory, "host.sock"),
@@ -64,6 +65,46 @@ internal sealed class HostLink : IAsyncDisposable
             throw;
         }
         return new HostLink(HostClient.Connect(settings.SocketPath), app, directory);
+    }
+
+    private const string Prefix = "backup-plugins-bpipe-";
+
+    /// <summary>The private directories of embedded hosts that were killed: nobody answers on their socket any more.</summary>
+    private static void RemoveStale()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(Path.GetTempPath(), Prefix + "*"))
+        {
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+                System.Net.Sockets.ProtocolType.Unspecified);
+            try
+            {
+                probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(directory, "host.sock")));
+            }
+            catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+            {
+                TryDelete(directory); // the socket file is there, its host is not
+            }
+            catch (System.Net.Sockets.SocketException) when (Directory.GetCreationTimeUtc(directory) < DateTime.UtcNow.AddHours(-1))
+            {
+                TryDelete(directory); // killed before it listened
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // no socket yet: a host starting right now
+            }
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // another user's, or gone already
+        }
     }
 
     public async ValueTask DisposeAsync()
