@@ -152,3 +152,13 @@ def test_archive_of_a_failed_reader_has_no_end_and_the_writer_says_so(built_host
     with open(where + src + "/a.txt", "rb") as f:
         assert f.read() == b"first\n"  # what it held is restored
 
+
+
+def test_raw_format_is_for_a_single_stream_only(built_host, work):
+    src = os.path.join(work, "src")
+    os.makedirs(os.path.join(src, "d"))
+    r = subprocess.run([host_binary(), "bpipe-reader", "--source", "dir", "--path", src, "--format", "raw"], capture_output=True)
+    assert (r.returncode, r.stdout) == (1, b"")
+    assert r.stderr.decode() == ("backup-plugins bpipe-reader: --format raw needs a source that yields a single stream (such as "
+                                 "zfs mode=stream); this one yields entries such as %s/d: use --format pax; the stream is "
+                                 "incomplete\n" % src)

@@ -37,8 +37,8 @@ internal static class BpipeReader
             }
             if (written is not null || item.Kind != EntryKind.Regular || item.Data == DataDelivery.None)
             {
-                throw new IOException($"--format raw writes the one stream of a source such as zfs mode=stream, but this source " +
-                    $"also hands out {PosixPath.Display(item.Name)}; use --format pax");
+                throw new IOException("--format raw needs a source that yields a single stream (such as zfs mode=stream); this one " +
+                    $"yields entries such as {PosixPath.Display(item.Name)}: use --format pax");
             }
             written = PosixPath.Display(item.Name);
             await using var data = item.Data == DataDelivery.Socket
