@@ -9,8 +9,8 @@ root.Subcommands.Add(StatusCommand.Create(Console.Out));
 root.Subcommands.Add(SourcesCommand.Create(Console.Out));
 root.Subcommands.Add(SweepCommand.Create(Console.Out));
 root.Subcommands.Add(ZfsCommand.Create(Console.Out, Console.In));
-root.Subcommands.Add(BpipeCommands.Reader(token => new PipeEnd(1, FileAccess.Write, token), Console.Error));
-root.Subcommands.Add(BpipeCommands.Writer(token => new PipeEnd(0, FileAccess.Read, token), Console.Error));
+root.Subcommands.Add(BpipeReaderCommand.Create(token => new PipeEnd(1, FileAccess.Write, token), Console.Error));
+root.Subcommands.Add(BpipeWriterCommand.Create(token => new PipeEnd(0, FileAccess.Read, token), Console.Error));
 // Termination signals are not System.CommandLine's to handle (it ends the process 2 s after SIGTERM): `serve` stops
 // through the host's lifetime, commands with side effects through `Termination`, the others end at once.
 return await root.Parse(EmptyValuesKept(args)).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -13,19 +13,19 @@ namespace BackupPlugins.Cli.Bpipe;
 /// </summary>
 internal static class BpipeWriter
 {
-    public static Task<long> ExtractPaxAsync(Stream input, byte[] root, RestoreSession session, CancellationToken cancellationToken) =>
+    public static Task ExtractPaxAsync(Stream input, byte[] root, RestoreSession session, CancellationToken cancellationToken) =>
         PaxArchiveReader.ExtractAsync(input, root, session, cancellationToken);
 
     /// <summary>The start of a raw stream and the snapshot it carries ("pool/ds@snap"), read before the job starts.</summary>
-    public static async Task<(byte[] Header, string ToName, ulong FromGuid)> ReadRawHeaderAsync(Stream input, CancellationToken cancellationToken)
+    public static async Task<RawStreamStart> ReadRawHeaderAsync(Stream input, CancellationToken cancellationToken)
     {
         var header = new byte[ZfsStreamHeader.Length];
         var got = await input.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken);
         var (toName, fromGuid) = ZfsStreamHeader.Read(header.AsSpan(0, got));
-        return (header, toName, fromGuid);
+        return new RawStreamStart(header, toName, fromGuid);
     }
 
-    public static async Task ReceiveRawAsync((byte[] Header, string ToName, ulong FromGuid) start, Stream input, byte[] root,
+    public static async Task ReceiveRawAsync(RawStreamStart start, Stream input, byte[] root,
         RestoreSession session, CancellationToken cancellationToken)
     {
         var (header, toName, fromGuid) = start;
@@ -45,3 +45,6 @@ internal static class BpipeWriter
         await session.FinishAsync(item, new RestoreMetadata([], null, DataOk: true), cancellationToken);
     }
 }
+
+/// <summary>The first record of a raw zfs stream, read before the job starts, and the snapshot it carries.</summary>
+internal sealed record RawStreamStart(byte[] Header, string ToName, ulong FromGuid);
