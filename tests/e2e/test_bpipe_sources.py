@@ -172,3 +172,31 @@ def test_zfs_reader_failure_leaves_no_snapshot_and_writer_refuses_what_is_not_a_
     assert w.stderr.decode() == ("backup-plugins bpipe-writer: standard input is not a zfs send stream: no DRR_BEGIN magic at its "
                                  "start (bpipe-reader --source zfs writes one); nothing was restored\n")
     assert zfsw.snapshots(zfsw.host_pool + "/x") is None
+
+
+def test_without_any_running_host_sweep_undoes_what_a_killed_reader_left(vz, work):
+    """A machine that only uses bpipe: `backup-plugins sweep` runs on an embedded host too (and is refused while a
+    bpipe job runs)."""
+    def big(path):
+        corpus(path)
+        with open(os.path.join(path, "big.bin"), "wb") as f:
+            f.write(os.urandom(16 << 20))
+    vz.create_ct(fill=big)
+    sweep = [host_binary(), "sweep", "--socket", no_host(vz), "--config", vz.config]
+    reader = subprocess.Popen(READER + ["--source", "vz7", "--socket", no_host(vz), "--config", vz.config] + vz_options(vz),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
+    reader.stdout.read(1 << 16)
+    busy = subprocess.run(sweep, capture_output=True, text=True)
+    assert (busy.returncode, busy.stdout) == (2, "backup-plugins: FailedPrecondition: bpipe commands are running jobs on their "
+                                                 "own hosts; sweep when they are done\n")
+    reader.kill()
+    reader.wait()
+    reader.stdout.close()
+    r = subprocess.run(sweep, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "leftovers: 2"
+    assert lines[1] == "  vz7 mount %s: removed " % os.path.join(vz.mount_root, "bp-" + UUID)
+    assert lines[2].startswith("  vz7 snapshot {0bac0bac-") and lines[2].endswith(": removed ")
+    assert_nothing_left(vz)
+

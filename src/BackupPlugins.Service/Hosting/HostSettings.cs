@@ -25,6 +25,8 @@ public sealed record HostSettings
     /// sweep takes its snapshots and mounts for a killed host's leftovers.
     /// </summary>
     public bool Embedded { get; init; }
+    /// <summary>An embedded host that runs jobs holds <see cref="HostsLock"/> shared; one started for a sweep does not.</summary>
+    public bool HoldsHostsLock { get; init; } = true;
     /// <summary>Embedded hosts hold this shared; a sweep needs it exclusive (fixed path: every host on the machine meets there).</summary>
     public string HostsLock { get; init; } = "/run/backup-plugins/hosts.lock";
 }

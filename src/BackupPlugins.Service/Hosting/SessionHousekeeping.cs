@@ -16,7 +16,10 @@ internal sealed class SessionHousekeeping(SessionRegistry sessions, IEnumerable<
     {
         if (settings.Embedded)
         {
-            _embeddedLock = await HostsLock.HoldSharedAsync(settings.HostsLock, logger, cancellationToken);
+            if (settings.HoldsHostsLock)
+            {
+                _embeddedLock = await HostsLock.HoldSharedAsync(settings.HostsLock, logger, cancellationToken);
+            }
         }
         else
         {

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-using BackupPlugins.Cli.Commands;
 using BackupPlugins.Protocol.V1;
 using BackupPlugins.Service.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 
-namespace BackupPlugins.Cli.Bpipe;
+namespace BackupPlugins.Cli.Commands;
 
 /// <summary>
-/// The host a bpipe command works through: the running one on its socket, or — when none answers — one embedded in
-/// this process on a private socket for the duration of the command (no start-up sweep; see
+/// The host a command works through (bpipe-reader, bpipe-writer, sweep): the running one on its socket, or — when none
+/// answers — one embedded in this process on a private socket for the duration of the command (no start-up sweep; see
 /// <see cref="HostSettings.Embedded"/>). Disposing it ends the embedded host, which cleans up any session still open.
 /// </summary>
 internal sealed class HostLink : IAsyncDisposable
@@ -28,7 +27,8 @@ internal sealed class HostLink : IAsyncDisposable
     public GrpcChannel Channel { get; }
     public bool Embedded => _embedded is not null;
 
-    public static async Task<HostLink> OpenAsync(string socketPath, string? configFile, CancellationToken cancellationToken)
+    /// <param name="runsJobs">false for a sweep: the embedded host then does not hold the hosts lock its own sweep needs.</param>
+    public static async Task<HostLink> OpenAsync(string socketPath, string? configFile, CancellationToken cancellationToken, bool runsJobs = true)
     {
         if (File.Exists(socketPath))
         {
@@ -52,6 +52,7 @@ internal sealed class HostLink : IAsyncDisposable
             AllowedGroups = [], // root and this process's own user only
             ConfigFile = configFile is null ? null : Path.GetFullPath(configFile),
             Embedded = true,
+            HoldsHostsLock = runsJobs,
         };
         var app = HostFactory.Build(settings);
         try
