@@ -50,6 +50,21 @@ public sealed class PaxStreamDataTests : IDisposable
         Assert.Equal(message, ex.Message);
     }
 
+    [Theory]
+    [InlineData("hel", "hel\0\0", "/s/f: it shrank while it was read; stored with zeros after byte 3 of 5")]
+    [InlineData("hello, world", "hello", "/s/f: it grew while it was read; stored as its first 5 bytes")]
+    public async Task LocalFileChangingWhileRead_IsStoredAtItsStatedSizeAndSaidSo(string content, string stored, string message)
+    {
+        var said = new List<string>();
+        await using var data = new ExactLengthStream(new MemoryStream(B(content)), 5, "/s/f", said.Add);
+        var copy = new MemoryStream();
+
+        await data.CopyToAsync(copy);
+
+        Assert.Equal(stored, Encoding.UTF8.GetString(copy.ToArray()));
+        Assert.Equal([message], said);
+    }
+
     [Fact]
     public async Task SparseMember_IntoAStreamTarget_ArrivesWithItsHolesAsZeros()
     {

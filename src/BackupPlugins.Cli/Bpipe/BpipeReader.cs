@@ -13,7 +13,7 @@ internal static class BpipeReader
 {
     public static async Task WritePaxAsync(BackupSession session, Stream output, Reporter report, CancellationToken cancellationToken)
     {
-        await using var archive = new PaxArchiveWriter(output, "/"u8.ToArray());
+        await using var archive = new PaxArchiveWriter(output, "/"u8.ToArray(), report.Error);
         await foreach (var (file, item) in session.EntriesAsync(cancellationToken))
         {
             if (item.Error is not null)

@@ -2,13 +2,15 @@
 namespace BackupPlugins.Core.Archive;
 
 /// <summary>
-/// A forward-only stream of a known length over one that is not seekable (a data socket), so that a tar writer can
-/// state the size in the header before the data. Ending early, or holding more than the length, is an error: an
-/// archive member must never be silently short or cut.
+/// A forward-only stream of exactly the length a tar header states before the data. Over a data socket (no
+/// <paramref name="changed"/>) ending early or holding more is an error: the stream was not whole. Over a local file
+/// that changes while it is read, it does what tar does — stores the stated length, padded with zeros or cut — and
+/// says so through <paramref name="changed"/>; the archive stays readable either way.
 /// </summary>
-public sealed class ExactLengthStream(Stream inner, long length, string name) : Stream
+public sealed class ExactLengthStream(Stream inner, long length, string name, Action<string>? changed = null) : Stream
 {
     private long _position;
+    private bool _padding;
 
     public override bool CanRead => true;
     public override bool CanSeek => true; // Length and Position only; TarWriter reads it from the start, once
@@ -34,8 +36,8 @@ public sealed class ExactLengthStream(Stream inner, long length, string name) : 
         {
             return CheckEnd(inner.Read(new byte[1]));
         }
-        var n = inner.Read(buffer[..(int)Math.Min(buffer.Length, length - _position)]);
-        return Advance(n);
+        var want = (int)Math.Min(buffer.Length, length - _position);
+        return _padding ? Pad(buffer[..want]) : Advance(inner.Read(buffer[..want]), buffer[..want]);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -44,25 +46,49 @@ public sealed class ExactLengthStream(Stream inner, long length, string name) : 
         {
             return CheckEnd(await inner.ReadAsync(new byte[1], cancellationToken));
         }
-        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, length - _position)], cancellationToken);
-        return Advance(n);
+        var want = (int)Math.Min(buffer.Length, length - _position);
+        return _padding ? Pad(buffer.Span[..want]) : Advance(await inner.ReadAsync(buffer[..want], cancellationToken), buffer.Span[..want]);
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    private int Advance(int n)
+    private int Advance(int n, Span<byte> buffer)
     {
         if (n == 0)
         {
-            throw new IOException($"{name}: its data ended after {_position} of {length} bytes");
+            if (changed is null)
+            {
+                throw new IOException($"{name}: its data ended after {_position} of {length} bytes");
+            }
+            changed($"{name}: it shrank while it was read; stored with zeros after byte {_position} of {length}");
+            _padding = true;
+            return Pad(buffer);
         }
         _position += n;
         return n;
     }
 
-    private int CheckEnd(int extra) => extra == 0 ? 0
-        : throw new IOException($"{name}: it holds more than the {length} bytes its size says (it changed while it was read)");
+    private int Pad(Span<byte> buffer)
+    {
+        buffer.Clear();
+        _position += buffer.Length;
+        return buffer.Length;
+    }
+
+    private int CheckEnd(int extra)
+    {
+        if (extra == 0 || _padding)
+        {
+            return 0;
+        }
+        if (changed is null)
+        {
+            throw new IOException($"{name}: it holds more than the {length} bytes its size says (it changed while it was read)");
+        }
+        changed($"{name}: it grew while it was read; stored as its first {length} bytes");
+        return 0;
+    }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();

@@ -15,7 +15,8 @@ namespace BackupPlugins.Core.Archive;
 /// xattr) and the POSIX ACLs as <c>BACKUPPLUGINS.acl</c>. Sparse files keep their holes (<see cref="GnuSparse"/>). Names that are not UTF-8 are stored in the reversible
 /// encoding of <see cref="BareosNames"/>.
 /// </summary>
-public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposable
+/// <param name="changed">Told about a file that changed while it was read (stored at its stated size, as tar does).</param>
+public sealed class PaxArchiveWriter(Stream output, byte[] root, Action<string>? changed = null) : IAsyncDisposable
 {
     public const string XattrPrefix = "LIBARCHIVE.xattr.";
     public const string AclKey = "BACKUPPLUGINS.acl";
@@ -93,9 +94,11 @@ public sealed class PaxArchiveWriter(Stream output, byte[] root) : IAsyncDisposa
         if (file is not null)
         {
             // A sparse file stores its map and data regions only (GNU sparse 1.0); any other file, all of it.
-            await using Stream data = extents is not null
+            Stream local = extents is not null
                 ? new GnuSparse.DataStream(file, GnuSparse.Map(extents), extents)
                 : new FileStream(file, FileAccess.Read, 1 << 20);
+            await using var data = new ExactLengthStream(local, local.Length, PosixPath.Display(item.Name),
+                changed ?? (text => throw new IOException(text)));
             entry.DataStream = data;
             await Tar.WriteEntryAsync(entry, cancellationToken);
         }
