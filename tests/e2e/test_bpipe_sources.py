@@ -146,6 +146,12 @@ def test_zfs_stream_full_and_incremental_as_raw_streams_received_by_the_writer(z
     assert ("zfs: snapshot %s@bp-I-42, sent as an increment from %s@bp-F-41\n" % (ds, ds)) in incr.stderr.decode()
     expected = snapshot(mnt)
     target = zfsw.host_pool + "/restored"
+    alone = subprocess.run(WRITER + ["--source", "zfs", "--socket", sock, "--where=", "target=" + target], input=incr.stdout,
+                           capture_output=True)
+    assert (alone.returncode, alone.stderr.decode()) == (1, (
+        "backup-plugins bpipe-writer: %s@bp-I-42 is an increment and %s does not exist: restore the Full stream (bp-F-…) "
+        "first, then each increment in job order; the restore is incomplete\n") % (ds, target))
+    assert zfsw.snapshots(target) is None
     for stream in (full.stdout, incr.stdout):
         r = subprocess.run(WRITER + ["--source", "zfs", "--socket", sock, "target=" + target], input=stream, capture_output=True,
                            env=env(Where="", Replace="a"))

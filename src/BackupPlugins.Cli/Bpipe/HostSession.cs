@@ -75,7 +75,9 @@ internal sealed class Reporter(TextWriter stderr, string command)
 {
     public int Errors { get; private set; }
 
-    public void Info(string text) => stderr.WriteLine($"backup-plugins {command}: {text}");
+    /// <summary>One line, whatever the text holds (a tool's error may span several): Bacula logs each line apart.</summary>
+    public void Info(string text) =>
+        stderr.WriteLine($"backup-plugins {command}: {string.Join("; ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct())}");
 
     public void Error(string text)
     {

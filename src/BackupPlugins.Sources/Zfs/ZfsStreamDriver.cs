@@ -122,7 +122,13 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
 
     public CreateResult Create(RestoreItem item)
     {
-        var (_, snapshot) = Parse(item.Target);
+        var (dataset, snapshot) = Parse(item.Target);
+        if (!snapshot.StartsWith("bp-F-", StringComparison.Ordinal) && !_targetExists)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "zfs.increment-without-base",
+                $"{dataset}@{snapshot} is an increment and {_target} does not exist: restore the Full stream (bp-F-…) first, " +
+                "then each increment in job order");
+        }
         if (snapshot.StartsWith("bp-F-", StringComparison.Ordinal) && _targetExists && item.Replace != ReplaceMode.Always)
         {
             throw new BackupPluginException(ErrorKind.Precondition, "zfs.target-exists",
