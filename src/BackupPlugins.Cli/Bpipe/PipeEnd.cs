@@ -16,11 +16,23 @@ internal sealed partial class PipeEnd : Stream
     private readonly int _fd;
     private readonly FileAccess _access;
     private readonly CancellationToken _cancel;
+    private readonly int _flags;
 
     public PipeEnd(int fd, FileAccess access, CancellationToken cancel)
     {
         (_fd, _access, _cancel) = (fd, access, cancel);
-        fcntl(fd, FSetFl, fcntl(fd, FGetFl, 0) | ONonBlock);
+        _flags = fcntl(fd, FGetFl, 0);
+        fcntl(fd, FSetFl, _flags | ONonBlock);
+    }
+
+    /// <summary>The flags belong to the open file, which a terminal shares with the shell: they are put back.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (_flags >= 0)
+        {
+            fcntl(_fd, FSetFl, _flags);
+        }
+        base.Dispose(disposing);
     }
 
     public override bool CanRead => _access == FileAccess.Read;
