@@ -18,11 +18,16 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
         PumpAsync("sendfile", outFd => sendfile(outFd, (int)file.DangerousGetHandle(), 0, Chunk), cancellationToken);
 
     /// <summary>A command's output pipe goes into the socket with splice(2): no copy through this process.</summary>
-    public override Task CopyFromAsync(Stream source, CancellationToken cancellationToken) =>
-        source is System.IO.Pipes.PipeStream pipe
-            ? PumpAsync("splice", outFd => splice((int)pipe.SafePipeHandle.DangerousGetHandle(), 0, outFd, 0, Chunk, SpliceMove | SpliceMore),
-                cancellationToken)
-            : base.CopyFromAsync(source, cancellationToken);
+    public override Task CopyFromAsync(Stream source, CancellationToken cancellationToken)
+    {
+        if (source is not System.IO.Pipes.PipeStream pipe)
+        {
+            return base.CopyFromAsync(source, cancellationToken);
+        }
+        var inFd = (int)pipe.SafePipeHandle.DangerousGetHandle();
+        fcntl(inFd, SetPipeSize, PipeSize); // fewer, larger splices and fewer stalls of the command (best effort)
+        return PumpAsync("splice", outFd => splice(inFd, 0, outFd, 0, Chunk, SpliceMove | SpliceMore), cancellationToken);
+    }
 
     /// <summary>
     /// Repeats a kernel-side copy into the socket (<paramref name="step"/> returns bytes moved, 0 at the end, -1 with
@@ -58,6 +63,10 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
         }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private const uint SpliceMove = 1, SpliceMore = 4;
+    private const int SetPipeSize = 1031, PipeSize = 1 << 20;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint sendfile(int outFd, int inFd, nint offset, nint count);
