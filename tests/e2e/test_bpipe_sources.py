@@ -28,6 +28,13 @@ def env(**bareos):
     return e
 
 
+def corpus_with_big_file(path):
+    """The corpus plus 16 MiB: a reader is still writing when the test stops reading or signals it."""
+    corpus(path)
+    with open(os.path.join(path, "big.bin"), "wb") as f:
+        f.write(os.urandom(16 << 20))
+
+
 def embedded_dirs():
     import glob
     import tempfile
@@ -57,11 +64,7 @@ def test_container_archived_through_the_running_host_restores_exactly(vzhost, vz
 
 
 def test_embedded_host_cleans_up_when_the_consumer_stops_reading(vz, work):
-    def big(path):
-        corpus(path)
-        with open(os.path.join(path, "big.bin"), "wb") as f:
-            f.write(os.urandom(16 << 20))
-    vz.create_ct(fill=big)
+    vz.create_ct(fill=corpus_with_big_file)
     reader = subprocess.Popen(READER + ["--source", "vz7", "--socket", no_host(vz), "--config", vz.config] + vz_options(vz),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
     reader.stdout.read(1 << 20)
@@ -77,11 +80,7 @@ def test_reader_terminated_mid_job_cleans_up_before_it_exits(vz, work):
     """SIGTERM (a cancelled job, a stopping file daemon): the embedded host's job is undone before the process ends."""
     import signal
 
-    def big(path):
-        corpus(path)
-        with open(os.path.join(path, "big.bin"), "wb") as f:
-            f.write(os.urandom(16 << 20))
-    vz.create_ct(fill=big)
+    vz.create_ct(fill=corpus_with_big_file)
     vz.fault("ploop snapshot-delete", sleep=3, times=1)  # a merge that takes a while
     reader = subprocess.Popen(READER + ["--source", "vz7", "--socket", no_host(vz), "--config", vz.config] + vz_options(vz),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
@@ -95,11 +94,7 @@ def test_reader_terminated_mid_job_cleans_up_before_it_exits(vz, work):
 
 
 def test_sweep_is_refused_while_an_embedded_host_runs_a_job(vzhost, vz, work):
-    def big(path):
-        corpus(path)
-        with open(os.path.join(path, "big.bin"), "wb") as f:
-            f.write(os.urandom(16 << 20))
-    vz.create_ct(fill=big)
+    vz.create_ct(fill=corpus_with_big_file)
     reader = subprocess.Popen(READER + ["--source", "vz7", "--socket", no_host(vz), "--config", vz.config] + vz_options(vz),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
     reader.stdout.read(1 << 16)  # the job is under way: snapshot taken, mounted, the pipe full
@@ -183,11 +178,7 @@ def test_zfs_reader_failure_leaves_no_snapshot_and_writer_refuses_what_is_not_a_
 def test_without_any_running_host_sweep_undoes_what_a_killed_reader_left(vz, work):
     """A machine that only uses bpipe: `backup-plugins sweep` runs on an embedded host too (and is refused while a
     bpipe job runs)."""
-    def big(path):
-        corpus(path)
-        with open(os.path.join(path, "big.bin"), "wb") as f:
-            f.write(os.urandom(16 << 20))
-    vz.create_ct(fill=big)
+    vz.create_ct(fill=corpus_with_big_file)
     sweep = [host_binary(), "sweep", "--socket", no_host(vz), "--config", vz.config]
     reader = subprocess.Popen(READER + ["--source", "vz7", "--socket", no_host(vz), "--config", vz.config] + vz_options(vz),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())

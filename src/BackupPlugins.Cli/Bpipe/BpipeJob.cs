@@ -38,14 +38,10 @@ internal sealed record BpipeJob(uint JobId, string Level, long Since, string Cli
 
     public JobInfo Restore() => new() { JobId = JobId, JobName = "bpipe", Level = " ", Type = "R", Where = Where, Client = Client };
 
-    public JobInfo Ended(string status, bool restore) => (restore ? Restore() : Backup()).Also(j => j.JobStatus = status);
-}
-
-internal static class JobInfoExtensions
-{
-    public static JobInfo Also(this JobInfo job, Action<JobInfo> change)
+    public JobInfo Ended(string status, bool restore)
     {
-        change(job);
+        var job = restore ? Restore() : Backup();
+        job.JobStatus = status;
         return job;
     }
 }

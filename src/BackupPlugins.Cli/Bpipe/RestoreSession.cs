@@ -36,7 +36,8 @@ internal sealed class RestoreSession(FdPlugin.FdPluginClient plugin, string sess
 
     public async ValueTask<CreateResult> CreateAsync(RestoreItem item, CancellationToken cancellationToken)
     {
-        var request = ProtoMapping.ToProto(Session, cmd, item with { Replace = ToDomain(job.Replace) }, job.Where);
+        var request = ProtoMapping.ToProto(Session, cmd, item, job.Where);
+        request.Replace = job.Replace; // the job's replace, not the archive member's
         try
         {
             var created = await Plugin.CreateFileAsync(request, cancellationToken: cancellationToken);
@@ -90,12 +91,4 @@ internal sealed class RestoreSession(FdPlugin.FdPluginClient plugin, string sess
     {
         await EventAsync(EventType.EventEndRestoreJob, job.Ended(status, restore: true), CancellationToken.None);
     }
-
-    private static Core.Sources.ReplaceMode ToDomain(Protocol.V1.ReplaceMode replace) => replace switch
-    {
-        Protocol.V1.ReplaceMode.ReplaceIfnewer => Core.Sources.ReplaceMode.IfNewer,
-        Protocol.V1.ReplaceMode.ReplaceIfolder => Core.Sources.ReplaceMode.IfOlder,
-        Protocol.V1.ReplaceMode.ReplaceNever => Core.Sources.ReplaceMode.Never,
-        _ => Core.Sources.ReplaceMode.Always,
-    };
 }
