@@ -37,16 +37,20 @@ public sealed class StreamingTests(HostFixture host) : IClassFixture<HostFixture
         Assert.Equal(DataPath.Socket, file.DataPath);
         Assert.Equal(src + "/blob", file.Fname.ToStringUtf8());
 
+        // Chunks of exactly the size asked for, the last one short (the host sends them in flushes of several).
         var received = new MemoryStream();
-        using (var read = plugin.ReadFile(new ReadFileRequest { Session = backup.Session, Fname = file.Fname, ChunkSize = 65536 }))
+        var sizes = new List<int>();
+        using (var read = plugin.ReadFile(new ReadFileRequest { Session = backup.Session, Fname = file.Fname, ChunkSize = 100_000 }))
         {
             await foreach (var chunk in read.ResponseStream.ReadAllAsync())
             {
-                Assert.True(chunk.Data.Length <= 65536);
+                sizes.Add(chunk.Data.Length);
                 chunk.Data.WriteTo(received);
             }
         }
         Assert.Equal(data, received.ToArray());
+        Assert.All(sizes.SkipLast(1), size => Assert.Equal(100_000, size));
+        Assert.Equal(data.Length % 100_000, sizes[^1]);
         await plugin.HandlePluginEventAsync(new HandlePluginEventRequest { Session = backup.Session, Event = EventType.EventEndBackupJob });
 
         var where = Path.Combine(_dir, "r");

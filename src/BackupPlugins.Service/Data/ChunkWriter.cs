@@ -5,9 +5,18 @@ using V1 = BackupPlugins.Protocol.V1;
 
 namespace BackupPlugins.Service.Data;
 
-/// <summary>A write-only stream that sends what is written as gRPC <see cref="V1.DataChunk"/> messages of a fixed size.</summary>
+/// <summary>
+/// A write-only stream that sends what is written as gRPC <see cref="V1.DataChunk"/> messages of a fixed size.
+/// Data is gathered in a buffer of several chunks and sent as that many messages with one flush: a flush per
+/// message costs a socket write and a wake-up each, which halves a small-chunk stream's throughput.
+/// </summary>
 internal sealed class ChunkWriter(IServerStreamWriter<V1.DataChunk> output, int chunkSize) : Stream
 {
+    /// <summary>Bytes gathered before a flush (rounded up to whole chunks).</summary>
+    private const int FlushBytes = 1 << 20;
+
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
     /// <summary>A sink that reads files straight into the chunk buffer (one copy less than going through the stream).</summary>
     public sealed class Sink(ChunkWriter writer) : Core.Sources.DataSink(writer)
     {
@@ -33,7 +42,7 @@ internal sealed class ChunkWriter(IServerStreamWriter<V1.DataChunk> output, int 
         }
     }
 
-    private readonly byte[] _buffer = new byte[chunkSize];
+    private readonly byte[] _buffer = new byte[Math.Max(1, FlushBytes / chunkSize) * chunkSize];
     private int _filled;
     private long _total;
 
@@ -55,12 +64,15 @@ internal sealed class ChunkWriter(IServerStreamWriter<V1.DataChunk> output, int 
 
     private async Task SendAsync()
     {
-        if (_filled > 0)
+        // A message is serialized before WriteAsync completes, so the buffer can be wrapped, not copied. All but the
+        // last message of the buffer carry the buffer hint: written, not flushed.
+        for (var sent = 0; sent < _filled; sent += chunkSize)
         {
-            // The message is serialized before WriteAsync completes, so the buffer can be wrapped, not copied.
-            await output.WriteAsync(new V1.DataChunk { Data = UnsafeByteOperations.UnsafeWrap(_buffer.AsMemory(0, _filled)) });
-            _filled = 0;
+            var length = Math.Min(chunkSize, _filled - sent);
+            output.WriteOptions = sent + length < _filled ? Buffered : null;
+            await output.WriteAsync(new V1.DataChunk { Data = UnsafeByteOperations.UnsafeWrap(_buffer.AsMemory(sent, length)) });
         }
+        _filled = 0;
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => SendAsync();
