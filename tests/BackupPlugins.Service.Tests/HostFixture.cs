@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Net;
 using System.Net.Sockets;
+using BackupPlugins.Cli.Commands;
 using BackupPlugins.Service.Hosting;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -28,18 +29,8 @@ public sealed class HostFixture : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    public GrpcChannel UnixChannel() => GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-    {
-        HttpHandler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await s.ConnectAsync(new UnixDomainSocketEndPoint(Socket), ct);
-                return new NetworkStream(s, ownsSocket: true);
-            },
-        },
-    });
+    /// <summary>The CLI's client over the Unix socket.</summary>
+    public GrpcChannel UnixChannel() => HostClient.Connect(Socket);
 
     public GrpcChannel TcpChannel() => GrpcChannel.ForAddress($"http://{Tcp}");
 

@@ -8,17 +8,22 @@ namespace BackupPlugins.Cli.Commands;
 /// <summary>A gRPC channel to the host over its Unix socket (HTTP/2 without TLS).</summary>
 internal static class HostClient
 {
+    /// <summary>Socket reads are this large; the HTTP/2 client's own reads are served from them.</summary>
+    private const int ReadBlock = 1 << 20;
+
     public static GrpcChannel Connect(string socketPath)
     {
         var handler = new SocketsHttpHandler
         {
+            // A streaming read should not wait for window updates: the host's windows are as large.
+            InitialHttp2StreamWindowSize = 16 << 20,
             ConnectCallback = async (_, cancellationToken) =>
             {
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
                     await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
+                    return new ReadAheadStream(new NetworkStream(socket, ownsSocket: true), ReadBlock);
                 }
                 catch
                 {
