@@ -80,6 +80,8 @@ public static class HostFactory
             services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         }
         services.AddSingleton(settings);
+        // Kestrel takes its connection buffers from this factory (see LargeBlockMemoryPool).
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPool.Factory>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<HostClock>();
         services.AddSingleton<PeerCheck>();

@@ -178,18 +178,19 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         var session = sessions.Get(first.Session);
         var target = session.OpenRestoreTarget(ProtoMapping.DecodeTarget(first.Ofname.Span)).Target;
         using var handle = Core.Posix.FileSystem.OpenWrite(target);
-        long written = 0;
+        var writer = new BlockFileWriter(handle);
         var message = first;
         while (true)
         {
-            await RandomAccess.WriteAsync(handle, message.Data.Memory, written, context.CancellationToken);
-            written += message.Data.Length;
+            writer.Append(message.Data.Span);
             if (!await requestStream.MoveNext(context.CancellationToken))
             {
                 break;
             }
             message = requestStream.Current;
         }
+        writer.Flush();
+        var written = writer.Length;
         session.AddBytes(written);
         return new V1.WriteFileResponse { Bytes = written };
     }
