@@ -1,45 +1,76 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// Streaming-RPC throughput from a .NET client: BackupPlugins.Benchmarks SOCKET DIRECTORY FILE-NAME [CHUNK] [RUNS]
-// Prints: bytes best-MB/s
-// Opens a dir session with datapath=socket, finds FILE-NAME among the entries and reads it with ReadFile.
+// Streaming-RPC throughput from a .NET client: BackupPlugins.Benchmarks SOCKET DIRECTORY FILE-NAME WHERE [CHUNK] [RUNS]
+// Prints: bytes best-ReadFile-MB/s best-WriteFile-MB/s
+// Opens a dir session with datapath=socket, finds FILE-NAME among the entries and reads it with ReadFile; then
+// restores it under WHERE with WriteFile, in messages of CHUNK bytes read from the file.
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
+using BackupPlugins.Cli.Commands;
 using BackupPlugins.Protocol.V1;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 
-var (socketPath, directory, fileName) = (args[0], args[1], args[2]);
-var chunkSize = args.Length > 3 ? uint.Parse(args[3]) : 1u << 20;
-using var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
-{
-    MaxReceiveMessageSize = 16 << 20,
-    HttpHandler = new SocketsHttpHandler
-    {
-        InitialHttp2StreamWindowSize = 16 << 20,
-        ConnectCallback = async (_, ct) =>
-        {
-            var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await s.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), ct);
-            return new NetworkStream(s, ownsSocket: true);
-        },
-    },
-});
+var (socketPath, directory, fileName, where) = (args[0], args[1], args[2], args[3]);
+var chunkSize = args.Length > 4 ? uint.Parse(args[4]) : 1u << 20;
+var runs = args.Length > 5 ? int.Parse(args[5]) : 4;
+// The CLI's own client: the figure is what a .NET client of ours gets.
+using var channel = HostClient.Connect(socketPath);
 var client = new FdPlugin.FdPluginClient(channel);
-var runs = args.Length > 4 ? int.Parse(args[4]) : 4;
-double best = 0;
+double bestRead = 0, bestWrite = 0;
 long total = 0;
 for (var run = 0; run < runs; run++)
 {
     // A fresh session per run on one connection; the first run also warms up the JIT on both sides.
-    var (bytes, seconds) = await ReadOnceAsync(client, channel.CreateCallInvoker(), directory, fileName, chunkSize);
+    var (file, bytes, seconds) = await ReadOnceAsync(client, channel.CreateCallInvoker(), directory, fileName, chunkSize);
     total = bytes;
-    best = Math.Max(best, bytes / seconds / 1e6);
+    bestRead = Math.Max(bestRead, bytes / seconds / 1e6);
+    var written = await WriteOnceAsync(client, file, where, (int)chunkSize);
+    bestWrite = Math.Max(bestWrite, bytes / written / 1e6);
 }
-Console.WriteLine($"{total} {best:F0}");
+Console.WriteLine($"{total} {bestRead:F0} {bestWrite:F0}");
 
-static async Task<(long Bytes, double Seconds)> ReadOnceAsync(FdPlugin.FdPluginClient client, CallInvoker invoker,
+static async Task<double> WriteOnceAsync(FdPlugin.FdPluginClient client, BackupFile file, string where, int chunkSize)
+{
+    var session = (await client.LoadPluginAsync(new LoadPluginRequest { Job = new JobInfo { JobId = 2, Type = "R", Where = where } })).Session;
+    var source = file.Fname.ToStringUtf8();
+    var ofname = ByteString.CopyFromUtf8(where + source);
+    var created = await client.CreateFileAsync(new CreateFileRequest
+    {
+        Session = session, Cmd = ByteString.CopyFromUtf8($"python3:source=dir:path={Path.GetDirectoryName(source)}"),
+        Ofname = ofname, Type = FileType.FtReg, Stat = file.Stat, Replace = ReplaceMode.ReplaceAlways, Where = where,
+    });
+    if (created.Status != CreateStatus.CfExtract)
+    {
+        throw new InvalidOperationException($"CreateFile answered {created.Status}");
+    }
+    using var input = File.OpenHandle(source);
+    var buffer = new byte[chunkSize];
+    var stopwatch = Stopwatch.StartNew();
+    using (var call = client.WriteFile())
+    {
+        await call.RequestStream.WriteAsync(new WriteFileRequest { Session = session, Ofname = ofname });
+        long offset = 0;
+        int n;
+        // Each message is serialized before WriteAsync completes, so one buffer serves them all.
+        while ((n = RandomAccess.Read(input, buffer, offset)) > 0)
+        {
+            await call.RequestStream.WriteAsync(new WriteFileRequest { Data = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, n)) });
+            offset += n;
+        }
+        await call.RequestStream.CompleteAsync();
+        if ((await call).Bytes != offset)
+        {
+            throw new InvalidOperationException($"WriteFile stored {(await call).Bytes} of {offset} bytes");
+        }
+    }
+    var seconds = stopwatch.Elapsed.TotalSeconds;
+    await client.EndRestoreFileAsync(new EndRestoreFileRequest { Session = session, Ofname = ofname, DataOk = true });
+    await client.HandlePluginEventAsync(new HandlePluginEventRequest { Session = session, Event = EventType.EventEndRestoreJob });
+    File.Delete(ofname.ToStringUtf8());
+    return seconds;
+}
+
+static async Task<(BackupFile File, long Bytes, double Seconds)> ReadOnceAsync(FdPlugin.FdPluginClient client, CallInvoker invoker,
     string directory, string fileName, uint chunkSize)
 {
     var session = (await client.LoadPluginAsync(new LoadPluginRequest
@@ -48,12 +79,12 @@ static async Task<(long Bytes, double Seconds)> ReadOnceAsync(FdPlugin.FdPluginC
         PluginDefinition = ByteString.CopyFromUtf8($"source=dir:path={directory}:datapath=socket:"),
     })).Session;
     await client.HandlePluginEventAsync(new HandlePluginEventRequest { Session = session, Event = EventType.EventStartBackupJob });
-    ByteString? wanted = null;
+    BackupFile? wanted = null;
     while (wanted is null)
     {
         var batch = await client.StartBackupFileAsync(new StartBackupFileRequest { Session = session, MaxFiles = 512 });
         wanted = batch.Items.Where(i => i.File is not null && Encoding.UTF8.GetString(i.File.Fname.Span).EndsWith("/" + fileName))
-            .Select(i => i.File.Fname).FirstOrDefault();
+            .Select(i => i.File).FirstOrDefault();
         if (wanted is null && !batch.More)
         {
             throw new InvalidOperationException($"{fileName} not found in {directory}");
@@ -63,7 +94,7 @@ static async Task<(long Bytes, double Seconds)> ReadOnceAsync(FdPlugin.FdPluginC
     long total = 0;
     // The generated client would copy every chunk into a new ByteString; a bulk reader takes the payload in place.
     using (var call = invoker.AsyncServerStreamingCall(ReadFileCounted, null, new CallOptions(),
-               new ReadFileRequest { Session = session, Fname = wanted, ChunkSize = chunkSize }))
+               new ReadFileRequest { Session = session, Fname = wanted.Fname, ChunkSize = chunkSize }))
     {
         while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
@@ -72,7 +103,7 @@ static async Task<(long Bytes, double Seconds)> ReadOnceAsync(FdPlugin.FdPluginC
     }
     var seconds = stopwatch.Elapsed.TotalSeconds;
     await client.HandlePluginEventAsync(new HandlePluginEventRequest { Session = session, Event = EventType.EventEndBackupJob });
-    return (total, seconds);
+    return (wanted, total, seconds);
 }
 
 /// <summary>ReadFile with a response marshaller that only measures each DataChunk's data field (no copy).</summary>
@@ -111,3 +142,4 @@ internal static partial class Program
 }
 
 internal sealed record ChunkLength(long Value);
+
