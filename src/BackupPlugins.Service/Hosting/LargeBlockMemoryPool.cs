@@ -13,7 +13,7 @@ namespace BackupPlugins.Service.Hosting;
 internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
     public const int BlockSize = 64 << 10;
-    private const int Retained = 256;
+    private const int Retained = 64;
 
     private readonly ConcurrentQueue<Block> _free = new();
 
