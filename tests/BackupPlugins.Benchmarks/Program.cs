@@ -52,11 +52,15 @@ static async Task<double> WriteOnceAsync(FdPlugin.FdPluginClient client, BackupF
         long offset = 0;
         int n;
         // Each message is serialized before WriteAsync completes, so one buffer serves them all.
+        var sent = 0;
         while ((n = RandomAccess.Read(input, buffer, offset)) > 0)
         {
+            // flushed about once per MiB, as the host sends ReadFile's chunks
+            call.RequestStream.WriteOptions = ++sent % Math.Max(1, (1 << 20) / chunkSize) == 0 ? null : new WriteOptions(WriteFlags.BufferHint);
             await call.RequestStream.WriteAsync(new WriteFileRequest { Data = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, n)) });
             offset += n;
         }
+        call.RequestStream.WriteOptions = null;
         await call.RequestStream.CompleteAsync();
         if ((await call).Bytes != offset)
         {
@@ -66,8 +70,33 @@ static async Task<double> WriteOnceAsync(FdPlugin.FdPluginClient client, BackupF
     var seconds = stopwatch.Elapsed.TotalSeconds;
     await client.EndRestoreFileAsync(new EndRestoreFileRequest { Session = session, Ofname = ofname, DataOk = true });
     await client.HandlePluginEventAsync(new HandlePluginEventRequest { Session = session, Event = EventType.EventEndRestoreJob });
-    File.Delete(ofname.ToStringUtf8());
+    var restored = ofname.ToStringUtf8();
+    if (!SameBytes(source, restored))
+    {
+        throw new InvalidOperationException($"WriteFile stored other bytes in {restored} than {source} holds");
+    }
+    File.Delete(restored);
     return seconds;
+}
+
+static bool SameBytes(string a, string b)
+{
+    using var x = File.OpenRead(a);
+    using var y = File.OpenRead(b);
+    if (x.Length != y.Length)
+    {
+        return false;
+    }
+    var (bx, by) = (new byte[1 << 20], new byte[1 << 20]);
+    int n;
+    while ((n = x.ReadAtLeast(bx, bx.Length, throwOnEndOfStream: false)) > 0)
+    {
+        if (y.ReadAtLeast(by, n, throwOnEndOfStream: false) != n || !bx.AsSpan(0, n).SequenceEqual(by.AsSpan(0, n)))
+        {
+            return false;
+        }
+    }
+    return true;
 }
 
 static async Task<(BackupFile File, long Bytes, double Seconds)> ReadOnceAsync(FdPlugin.FdPluginClient client, CallInvoker invoker,

@@ -19,7 +19,7 @@ public sealed class BlockFileWriterTests : IDisposable
         {
             var writer = new BlockFileWriter(file);
             var offset = 0;
-            // more than a block while nothing waits (written as is), small pieces, more than a block while some wait
+            // a large piece while nothing waits (written as is), small pieces, large pieces while some wait
             foreach (var size in new[] { (1 << 20) + 1, 1, 65_536, 100_000, 3 << 20, 7, (1 << 20) + 5 })
             {
                 writer.Append(data.AsSpan(offset, size));

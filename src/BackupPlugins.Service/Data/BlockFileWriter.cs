@@ -4,12 +4,14 @@ using Microsoft.Win32.SafeHandles;
 namespace BackupPlugins.Service.Data;
 
 /// <summary>
-/// Writes a stream of small pieces (WriteFile's messages) to a file in blocks of 1 MiB: one system call per block,
-/// on the calling thread (a page-cache write is shorter than the hand-off an asynchronous write would cost).
+/// Writes a stream of pieces (WriteFile's messages) to a file: small ones gathered into blocks of 1 MiB, pieces of
+/// 64 KiB or more that arrive while nothing waits written as they are (a copy costs more than the system call).
+/// Writes run on the calling thread: a page-cache write is shorter than the hand-off an asynchronous write costs.
 /// </summary>
 internal sealed class BlockFileWriter(SafeFileHandle file)
 {
     private const int BlockSize = 1 << 20;
+    private const int DirectSize = 64 << 10;
 
     private readonly byte[] _block = new byte[BlockSize];
     private int _filled;
@@ -19,7 +21,7 @@ internal sealed class BlockFileWriter(SafeFileHandle file)
 
     public void Append(ReadOnlySpan<byte> data)
     {
-        if (_filled == 0 && data.Length >= BlockSize)
+        if (_filled == 0 && data.Length >= DirectSize)
         {
             RandomAccess.Write(file, data, Length);
             Length += data.Length;
