@@ -37,9 +37,10 @@ public static class HostFactory
         File.Delete(settings.SocketPath);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Large inbound windows for WriteFile streams (the defaults throttle a fast client).
-            kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
-            kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
+            // Inbound windows for WriteFile streams: the defaults throttle a fast client; 16/32 MiB were no faster
+            // than 4/8 MiB and cost the host 25 MB more memory (what a client may push ahead is held in its buffers).
+            kestrel.Limits.Http2.InitialStreamWindowSize = 4 << 20;
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 8 << 20;
             kestrel.ListenUnixSocket(settings.SocketPath, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
