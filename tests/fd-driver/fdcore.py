@@ -51,8 +51,9 @@ class JobCore:
         self.module = None
         self.seen = set()
         self.reads = 0
-        # Page-aligned, as cat's and dd's: a buffer a few bytes past a page boundary copies at a quarter of the speed
-        # (4K aliasing with the page-aligned source), which made the data-path figures swing by 4x between runs.
+        # Page-aligned, as cat's and dd's. A bytearray of this size may sit 16 bytes past a page boundary (where
+        # malloc puts a large block), and reads into it copy at a quarter of the speed here (4K aliasing with the
+        # page-aligned source): the data-path figures would depend on where the allocator put the buffer.
         self.buffer = mmap.mmap(-1, READ_SIZE)
         self.record_calls = spec.get("record_calls", True)
         self.io_kinds = {}  # restore: what kind of descriptor the plugin handed to the core, by output name  # off only for benchmarks
