@@ -15,7 +15,7 @@ internal static class HostClient
     {
         var handler = new SocketsHttpHandler
         {
-            // A streaming read should not wait for window updates: the host's windows are as large.
+            // What the host may send ahead on one stream: a streaming read should not wait for window updates.
             InitialHttp2StreamWindowSize = 16 << 20,
             ConnectCallback = async (_, cancellationToken) =>
             {
