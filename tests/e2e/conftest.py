@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -38,6 +39,12 @@ class Host:
         self.socket = os.path.join(workdir, "host.sock")
         self.log = os.path.join(workdir, "host.log")
         self.extra = list(extra)
+        self.state = os.path.join(workdir, "state")  # the journal of open side effects: one per test world
+        if "--config" not in self.extra:
+            config = os.path.join(workdir, "host-state.json")
+            with open(config, "w") as f:
+                json.dump({"StateDirectory": self.state}, f)
+            self.extra += ["--config", config]
         self.proc = None
 
     def start(self):

@@ -131,5 +131,5 @@ def test_failing_merge_is_reported_and_swept_on_request(vzhost, vz, fd):
     sweep = subprocess.run([host_binary(), "sweep", "--socket", vzhost.socket], capture_output=True, text=True)
     assert sweep.returncode == 0, sweep.stderr
     assert sweep.stdout.startswith("leftovers: 1\n  vz7 snapshot {0bac0bac-"), sweep.stdout
-    assert sweep.stdout.endswith(" of %s: removed \n" % vz.dd()), sweep.stdout
+    assert sweep.stdout.endswith(" of %s: removed\n" % vz.dd()), sweep.stdout
     assert_nothing_left(vz)

@@ -34,7 +34,7 @@ class VzWorld:
             json.dump({"Sources": {"Vz7": {
                 "Prlctl": os.path.join(FAKES, "prlctl"), "Ploop": os.path.join(FAKES, "ploop"),
                 "PrivateRoot": self.private_root, "CtRoot": self.ct_root, "MountRoot": self.mount_root,
-                "CommandTimeoutSeconds": 60}}}, f)
+                "CommandTimeoutSeconds": 60}}, "StateDirectory": os.path.join(work, "state")}, f)
         os.environ["FAKE_VZ_STATE"] = self.state
 
     @property

@@ -24,12 +24,28 @@ internal static class SweepCommand
             {
                 var reply = await new Control.ControlClient(link.Channel).SweepAsync(new SweepRequest { DryRun = parse.GetValue(dryRun) },
                     cancellationToken: cancellationToken);
-                await output.WriteLineAsync($"leftovers: {reply.Leftovers.Count}");
-                foreach (var l in reply.Leftovers)
+                var ours = reply.Leftovers.Where(l => !l.Foreign).ToList();
+                var foreign = reply.Leftovers.Where(l => l.Foreign).ToList();
+                await output.WriteLineAsync($"leftovers: {ours.Count}");
+                foreach (var l in ours)
                 {
-                    await output.WriteLineAsync($"  {l.Kind} {l.Name}: {(l.Removed ? "removed" : "kept")} {l.Error}");
+                    await output.WriteLineAsync($"  {l.Kind} {l.Name}: " + (l.Removed, l.Error, l.Note) switch
+                    {
+                        (true, _, "") => "removed",
+                        (true, _, var note) => note,
+                        (false, "", _) => parse.GetValue(dryRun) ? "would be undone" : "kept",
+                        (false, var error, _) => $"kept: {error}",
+                    });
                 }
-                return 0;
+                if (foreign.Count > 0)
+                {
+                    await output.WriteLineAsync($"not ours, left alone: {foreign.Count}");
+                    foreach (var l in foreign)
+                    {
+                        await output.WriteLineAsync($"  {l.Kind} {l.Name}: {l.Note}");
+                    }
+                }
+                return ours.Any(l => l.Error.Length > 0) ? 1 : 0;
             }
             catch (RpcException ex)
             {

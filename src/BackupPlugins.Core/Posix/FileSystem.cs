@@ -306,6 +306,23 @@ public static unsafe class FileSystem
 
     public static void Close(int fd) => Libc.close(fd);
 
+    /// <summary>Makes a directory's entries durable (after a file in it was created, renamed or removed).</summary>
+    public static void SyncDirectory(string directory)
+    {
+        var fd = Open(PosixPath.FromString(directory), Libc.ORdOnly | Libc.ODirectory, 0);
+        try
+        {
+            if (Libc.fsync(fd) != 0)
+            {
+                throw new PosixException("fsync", PosixPath.FromString(directory), Libc.Errno);
+            }
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+
     /// <summary>Opens a file for reading, as a handle a FileStream can own.</summary>
     public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenRead(ReadOnlySpan<byte> path) =>
         new(Open(path, Libc.ORdOnly, 0), ownsHandle: true);

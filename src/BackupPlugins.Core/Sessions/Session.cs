@@ -33,7 +33,7 @@ public sealed class Session
     private readonly TimeProvider _clock;
 
     public Session(string id, string connection, JobFacts job, SourceCatalog catalog, IToolRunner tools, ILogger logger,
-        TimeProvider? clock = null)
+        TimeProvider? clock = null, EffectJournal? journal = null)
     {
         _clock = clock ?? TimeProvider.System;
         Started = _clock.GetUtcNow();
@@ -43,7 +43,7 @@ public sealed class Session
         Job = job;
         _catalog = catalog;
         _logger = logger;
-        Ledger = new CleanupLedger(logger);
+        Ledger = new CleanupLedger(logger, journal, id);
         Context = new JobContext(id, job, Ledger, tools, Messages, logger, _cancel.Token);
     }
 

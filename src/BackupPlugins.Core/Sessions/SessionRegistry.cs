@@ -11,7 +11,8 @@ namespace BackupPlugins.Core.Sessions;
 /// All open sessions. Ends them on job end, on cancel, when the shim's connection closes, and when idle
 /// longer than <see cref="IdleTimeout"/>; ended sessions are forgotten after a short while.
 /// </summary>
-public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, ILoggerFactory loggers, TimeProvider clock)
+public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, ILoggerFactory loggers, TimeProvider clock,
+    EffectJournal? journal = null)
 {
     private readonly ConcurrentDictionary<string, Session> _sessions = new();
     private readonly ILogger _logger = loggers.CreateLogger<SessionRegistry>();
@@ -23,7 +24,7 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
     public Session Open(string connection, JobFacts job)
     {
         var id = $"j{job.JobId}-{Guid.NewGuid():N}"[..20];
-        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"), clock);
+        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"), clock, journal);
         _sessions[id] = session;
         _logger.LogInformation("Session {Session} opened for job {JobId} ({JobName})", id, job.JobId, job.JobName);
         return session;

@@ -89,8 +89,12 @@ public static class HostFactory
         services.AddSingleton<IToolRunner, ToolRunner>();
         services.AddSourceDrivers(builder.Configuration);
         services.AddSingleton(sp => new SourceCatalog(sp.GetServices<ISourceFactory>()));
+        services.AddSingleton(new EffectJournal(builder.Configuration["StateDirectory"] is { Length: > 0 } state
+            ? Path.Combine(state, "journal")
+            : EffectJournal.DefaultDirectory));
         services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<SourceCatalog>(), sp.GetRequiredService<IToolRunner>(),
-            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()) { IdleTimeout = settings.IdleTimeout });
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EffectJournal>())
+            { IdleTimeout = settings.IdleTimeout });
         services.AddSingleton<DataSocketServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataSocketServer>());
         services.AddHostedService<SessionHousekeeping>();

@@ -68,7 +68,7 @@ internal sealed class ControlService(
         var reply = new V1.SweepResponse();
         if (!request.DryRun && sessions.All.Count > 0)
         {
-            // Their snapshots and mounts carry the same prefix as a killed host's leftovers.
+            // Their journal entries are this process's, but a sweep must not unmount or merge while a job may be starting.
             throw new BackupPluginException(ErrorKind.Precondition, "sweep.busy",
                 $"{sessions.All.Count} job(s) are running on this host; sweep when none runs (--dry-run shows what would be removed)");
         }
@@ -79,7 +79,10 @@ internal sealed class ControlService(
         {
             foreach (var l in await sweeper.SweepAsync(request.DryRun, context.CancellationToken))
             {
-                reply.Leftovers.Add(new V1.Leftover { Kind = l.Kind, Name = l.Name, Removed = l.Removed, Error = l.Error ?? "" });
+                reply.Leftovers.Add(new V1.Leftover
+                {
+                    Kind = l.Kind, Name = l.Name, Removed = l.Removed, Error = l.Error ?? "", Foreign = l.Foreign, Note = l.Note ?? "",
+                });
             }
         }
         return reply;

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
 using BackupPlugins.Core.Trees;
@@ -75,7 +76,8 @@ public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobConte
         {
             throw new BackupPluginException(ErrorKind.Precondition, "vz7.leftover",
                 $"container {Layout.Uuid} still has snapshot {{{ours.Uuid}}} from an earlier backup that did not finish; " +
-                "run `backup-plugins sweep` to merge it");
+                "run `backup-plugins sweep` to merge it (a snapshot that no job of this host recorded is only reported: merge it " +
+                $"with `ploop snapshot-delete -u {ours.Uuid} {Layout.DiskDescriptor}` once you know no backup uses it)");
         }
         if (snapshots.Count != 1)
         {
@@ -92,10 +94,13 @@ public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobConte
         if (running)
         {
             mountUuid = Vz7Layout.NewSnapshotUuid();
+            var made = false;
+            context.Ledger.AddDurable(Vz7Effects.Source, Vz7Effects.Snapshot, mountUuid, $"merge snapshot {{{mountUuid}}} of container {Layout.Uuid}",
+                (entry, ct) => MergeAsync(entry, made, ct), new Dictionary<string, string> { [Vz7Effects.DiskDescriptor] = Layout.DiskDescriptor });
             var watch = Stopwatch.StartNew();
             await _ploop.SnapshotAsync(mountUuid, Layout.DiskDescriptor, cancellationToken);
+            made = true;
             var frozen = watch.Elapsed;
-            context.Ledger.Add($"merge snapshot {{{mountUuid}}} of container {Layout.Uuid}", ct => MergeAsync(mountUuid, ct));
             context.Messages.Info($"vz7: snapshot {{{mountUuid}}} of container {_container.Name} taken; its file system was synced " +
                 $"and frozen for {frozen.TotalSeconds:0.000} s");
             var after = await _ploop.ListSnapshotsAsync(Layout.DiskDescriptor, cancellationToken);
@@ -111,42 +116,41 @@ public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobConte
             mountUuid = (await _ploop.ListSnapshotsAsync(Layout.DiskDescriptor, cancellationToken)).Single().Uuid;
         }
         Directory.CreateDirectory(settings.MountRoot);
+        context.Ledger.AddDurable(Vz7Effects.Source, Vz7Effects.MountPoint, Layout.BackupMount, $"remove mount point {Layout.BackupMount}",
+            (entry, ct) => Vz7Effects.UndoAsync(_ploop, entry, ct));
         Directory.CreateDirectory(Layout.BackupMount);
-        context.Ledger.Add($"remove mount point {Layout.BackupMount}", _ => RemoveDirAsync(Layout.BackupMount));
+        context.Ledger.AddDurable(Vz7Effects.Source, Vz7Effects.Mount, Layout.BackupMount, $"unmount {Layout.BackupMount}", UnmountAsync,
+            new Dictionary<string, string> { [Vz7Effects.DiskDescriptor] = Layout.DiskDescriptor, [Vz7Effects.Component] = Layout.BaseImage });
         await _ploop.MountReadOnlyAsync(Layout.BaseImage, mountUuid, Layout.BackupMount, Layout.DiskDescriptor, cancellationToken);
-        context.Ledger.Add($"unmount {Layout.BackupMount}", UnmountAsync);
         context.Messages.Info($"vz7: {(running ? "snapshot" : "image of stopped container")} {{{mountUuid}}} mounted read-only at {Layout.BackupMount}");
     }
 
-    private async Task MergeAsync(string uuid, CancellationToken cancellationToken)
+    private async Task MergeAsync(JournalEntry snapshot, bool made, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
+        string? note;
         try
         {
-            await _ploop.DeleteSnapshotAsync(uuid, Layout.DiskDescriptor, cancellationToken);
+            note = await Vz7Effects.UndoAsync(_ploop, snapshot, cancellationToken, made);
         }
-        catch (ToolFailedException ex)
+        catch (Exception ex) when (ex is ToolFailedException or FormatException)
         {
             throw new BackupPluginException(ErrorKind.Failed, "vz7.merge",
                 $"{ex.Message}; the container keeps running on top of the snapshot until it is merged: run `backup-plugins sweep` " +
                 "when no job runs", ex);
         }
-        context.Messages.Info($"vz7: snapshot {{{uuid}}} merged back into container {Layout.Uuid} in {watch.Elapsed.TotalSeconds:0.0} s");
-    }
-
-    private async Task UnmountAsync(CancellationToken cancellationToken)
-    {
-        await _ploop.UnmountAsync(Layout.BaseImage, Layout.BackupMount, Layout.DiskDescriptor, cancellationToken);
-        context.Messages.Info($"vz7: unmounted {Layout.BackupMount}");
-    }
-
-    private static Task RemoveDirAsync(string dir)
-    {
-        if (Directory.Exists(dir) && !MountTable.IsMountPoint(dir))
+        if (note is null)
         {
-            Directory.Delete(dir);
+            context.Messages.Info($"vz7: snapshot {{{snapshot.Target}}} merged back into container {Layout.Uuid} in {watch.Elapsed.TotalSeconds:0.0} s");
         }
-        return Task.CompletedTask;
+    }
+
+    private async Task UnmountAsync(JournalEntry mount, CancellationToken cancellationToken)
+    {
+        if (await Vz7Effects.UndoAsync(_ploop, mount, cancellationToken) is null)
+        {
+            context.Messages.Info($"vz7: unmounted {Layout.BackupMount}");
+        }
     }
 
     public IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken)

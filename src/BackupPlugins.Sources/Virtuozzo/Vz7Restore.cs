@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Trees;
 
@@ -19,7 +20,8 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
     private Vz7Layout? _target;
     private TreeRestorer? _files;
     private TreeRestorer? _config;
-    private IAsyncDisposable? _mount;
+    private JournalEntry? _mount;
+    private JournalEntry? _mountPoint;
     private bool _configSkipNoted;
 
     private Vz7Layout Target => _target ?? throw new InvalidOperationException("restore not begun");
@@ -93,13 +95,12 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
         Directory.CreateDirectory(Path.Combine(Target.PrivateDir, "root.hdd"));
         await ploop.InitAsync(options.DiskGiB, Target.BaseImage, cancellationToken);
         context.Messages.Info($"vz7: created a {options.DiskGiB} GiB ploop image {Target.BaseImage}");
+        _mountPoint = context.Ledger.AddDurable(Vz7Effects.Source, Vz7Effects.MountPoint, Target.RestoreMount,
+            $"remove mount point {Target.RestoreMount}", (entry, ct) => Vz7Effects.UndoAsync(ploop, entry, ct));
         Directory.CreateDirectory(Target.RestoreMount);
+        _mount = context.Ledger.AddDurable(Vz7Effects.Source, Vz7Effects.Mount, Target.RestoreMount, $"unmount {Target.RestoreMount}",
+            (entry, ct) => Vz7Effects.UndoAsync(ploop, entry, ct), new Dictionary<string, string> { [Vz7Effects.DiskDescriptor] = Target.DiskDescriptor });
         await ploop.MountAsync(Target.RestoreMount, Target.DiskDescriptor, cancellationToken);
-        _mount = context.Ledger.Add($"unmount {Target.RestoreMount}", async ct =>
-        {
-            await ploop.UnmountImageAsync(Target.DiskDescriptor, ct);
-            Directory.Delete(Target.RestoreMount);
-        });
         _files = new TreeRestorer(PosixPath.FromString(Target.RestoreMount));
         _config = new TreeRestorer(PosixPath.FromString(Target.PrivateDir));
         context.Messages.Info($"vz7: restoring container {name} ({Target.Uuid}); its image is mounted at {Target.RestoreMount}");
@@ -134,7 +135,8 @@ internal sealed class Vz7Restore(Vz7Settings settings, Vz7Options options, JobCo
         {
             return;
         }
-        await _mount!.DisposeAsync(); // unmount now, not at cleanup: the image must be closed before it is registered
+        await context.Ledger.UndoNowAsync(_mount!); // unmount now, not at cleanup: the image must be closed before it is registered
+        await context.Ledger.UndoNowAsync(_mountPoint!);
         var newUuid = Target.Uuid == RecordedUuid ? null : Target.Uuid; // a copy gets its own UUID...
         RenameInConfig(options.Name!); // ...and its own name, or it could not be registered beside the original
         await prlctl.RegisterAsync(Target.PrivateDir, newUuid, cancellationToken);

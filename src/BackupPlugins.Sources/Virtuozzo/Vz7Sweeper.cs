@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Posix;
+using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
 using Microsoft.Extensions.Logging;
@@ -7,63 +8,67 @@ using Microsoft.Extensions.Logging;
 namespace BackupPlugins.Sources.Virtuozzo;
 
 /// <summary>
-/// Finds what a killed host left behind for vz7 jobs, by the fixed names: mounts <c>bp-*</c> under the mount root
-/// (unmounted, their directories removed) and snapshots whose UUID starts with <see cref="Vz7Layout.SnapshotPrefix"/>
-/// (merged back). A half-restored container image is unmounted and left in place, and said so.
+/// What killed hosts left of vz7 jobs: the mounts, mount points and ploop snapshots the journal says a job made and
+/// did not undo, undone newest first as the job would have (unmount, remove the mount point, merge the snapshot).
+/// A half-restored container image is unmounted and left in place. Then it reports, without touching them, mounts
+/// <c>bp-*</c> under the mount root and snapshots <c>0bac0bac-*</c> that carry our prefix but that no job of ours
+/// recorded.
 /// </summary>
-public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, ILogger<Vz7Sweeper> logger) : ILeftoverSweeper
+public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, EffectJournal journal, ILogger<Vz7Sweeper> logger) : ILeftoverSweeper
 {
     public async Task<IReadOnlyList<Leftover>> SweepAsync(bool dryRun, CancellationToken cancellationToken)
     {
-        var found = new List<Leftover>();
         var ploop = new PloopTool(settings, runner, session: null);
-        if (Directory.Exists(settings.MountRoot))
+        var found = new List<Leftover>();
+        var recorded = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in journal.Leftovers(Vz7Effects.Source))
         {
-            foreach (var mount in MountTable.MountedChildren(settings.MountRoot, Vz7Layout.MountPrefix))
-            {
-                found.Add(await Leftover.UndoAsync("vz7 mount", mount, dryRun, async () =>
-                {
-                    await ploop.UnmountAtAsync(mount, cancellationToken);
-                    Directory.Delete(mount);
-                }, logger));
-            }
-            foreach (var dir in Directory.EnumerateDirectories(settings.MountRoot, Vz7Layout.MountPrefix + "*"))
-            {
-                if (!MountTable.IsMountPoint(dir) && !Directory.EnumerateFileSystemEntries(dir).Any())
-                {
-                    found.Add(await Leftover.UndoAsync("vz7 mount point", dir, dryRun, () => { Directory.Delete(dir); return Task.CompletedTask; }, logger));
-                }
-            }
+            recorded.Add(entry.Target);
+            found.Add(await Leftover.UndoAsync(journal, entry, $"vz7 {entry.Kind}", Vz7Effects.Describe(entry), dryRun,
+                () => Vz7Effects.UndoAsync(ploop, entry, cancellationToken), logger));
         }
-        if (Directory.Exists(settings.PrivateRoot))
-        {
-            foreach (var dd in Directory.EnumerateDirectories(settings.PrivateRoot)
-                         .Select(d => Path.Combine(d, "root.hdd", "DiskDescriptor.xml")).Where(File.Exists))
-            {
-                found.AddRange(await SweepSnapshotsAsync(ploop, dd, dryRun, cancellationToken));
-            }
-        }
+        found.AddRange(ForeignMounts(recorded));
+        found.AddRange(await ForeignSnapshotsAsync(ploop, recorded, cancellationToken));
         return found;
     }
 
-    private async Task<IEnumerable<Leftover>> SweepSnapshotsAsync(PloopTool ploop, string dd, bool dryRun, CancellationToken cancellationToken)
+    private IEnumerable<Leftover> ForeignMounts(HashSet<string> recorded)
     {
-        IReadOnlyList<PloopSnapshot> snapshots;
-        try
+        if (!Directory.Exists(settings.MountRoot))
         {
-            snapshots = await ploop.ListSnapshotsAsync(dd, cancellationToken);
+            yield break;
         }
-        catch (Exception ex) when (ex is ToolFailedException or FormatException)
+        foreach (var mount in MountTable.MountedChildren(settings.MountRoot, Vz7Layout.MountPrefix).Where(m => !recorded.Contains(m)))
         {
-            return [new Leftover("vz7 snapshot list", dd, false, ex.Message)];
+            yield return Leftover.NotOurs("vz7 mount", mount, $"if it is a leftover, unmount it with `ploop umount -m {mount}`");
+        }
+    }
+
+    private async Task<IEnumerable<Leftover>> ForeignSnapshotsAsync(PloopTool ploop, HashSet<string> recorded, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(settings.PrivateRoot))
+        {
+            return [];
         }
         var found = new List<Leftover>();
-        foreach (var s in snapshots.Where(s => s.Uuid.StartsWith(Vz7Layout.SnapshotPrefix, StringComparison.Ordinal)))
+        foreach (var dd in Directory.EnumerateDirectories(settings.PrivateRoot)
+                     .Select(d => Path.Combine(d, "root.hdd", "DiskDescriptor.xml")).Where(File.Exists))
         {
-            found.Add(await Leftover.UndoAsync("vz7 snapshot", $"{{{s.Uuid}}} of {dd}", dryRun,
-                () => ploop.DeleteSnapshotAsync(s.Uuid, dd, cancellationToken), logger));
+            IReadOnlyList<PloopSnapshot> snapshots;
+            try
+            {
+                snapshots = await ploop.ListSnapshotsAsync(dd, cancellationToken);
+            }
+            catch (Exception ex) when (ex is ToolFailedException or FormatException)
+            {
+                found.Add(new Leftover("vz7 snapshot list", dd, false, ex.Message));
+                continue;
+            }
+            found.AddRange(snapshots
+                .Where(s => s.Uuid.StartsWith(Vz7Layout.SnapshotPrefix, StringComparison.Ordinal) && !recorded.Contains(s.Uuid))
+                .Select(s => Leftover.NotOurs("vz7 snapshot", $"{{{s.Uuid}}} of {dd}",
+                    $"if it is a leftover, merge it with `ploop snapshot-delete -u {s.Uuid} {dd}`")));
         }
         return found;
     }
-
 }

@@ -23,9 +23,12 @@ public sealed class ZfsFilesDriver(ZfsTool zfs, ZfsOptions options, ZfsSettings 
 
     public async Task PrepareAsync(CancellationToken cancellationToken)
     {
-        if (await zfs.SnapshotsAsync(options.Dataset, cancellationToken) is null)
+        var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? throw new BackupPluginException(ErrorKind.NotFound,
+            "zfs.dataset", $"dataset={options.Dataset} does not exist (zfs list); check the dataset option");
+        if (snapshots.Any(s => s.Name == Snapshot))
         {
-            throw new BackupPluginException(ErrorKind.NotFound, "zfs.dataset", $"dataset={options.Dataset} does not exist (zfs list); check the dataset option");
+            throw new BackupPluginException(ErrorKind.Precondition, "zfs.snapshot-exists",
+                $"{options.Dataset}@{Snapshot} exists already and no job of this host made it; rename or destroy it, or run the job again");
         }
         _fileSystems = (await zfs.FileSystemsAsync(options.Dataset, cancellationToken)).Where(f => f.Mountpoint.StartsWith('/')).ToList();
     }
@@ -33,8 +36,10 @@ public sealed class ZfsFilesDriver(ZfsTool zfs, ZfsOptions options, ZfsSettings 
     public async Task SnapshotAsync(CancellationToken cancellationToken)
     {
         var snapshot = $"{options.Dataset}@{Snapshot}";
+        var mark = context.Ledger.AddDurable(ZfsEffects.Source, ZfsEffects.RecursiveSnapshot, snapshot,
+            $"destroy snapshot {snapshot} and its children's", (entry, ct) => ZfsEffects.UndoAsync(zfs, entry, ct));
         await zfs.SnapshotRecursiveAsync(snapshot, cancellationToken);
-        context.Ledger.Add($"destroy snapshot {snapshot} and its children's", ct => zfs.DestroyWhenFreeAsync(snapshot, ct, "-r"));
+        context.Ledger.Note(mark, ZfsEffects.Guid, await zfs.GetAsync("guid", snapshot, cancellationToken));
         var pool = options.Dataset.Split('/')[0];
         var n = 0;
         foreach (var (name, mountpoint) in _fileSystems)
@@ -47,8 +52,9 @@ public sealed class ZfsFilesDriver(ZfsTool zfs, ZfsOptions options, ZfsSettings 
             }
             var clone = $"{pool}/bp-clone-{context.Job.JobId}-{n}";
             var at = Path.Combine(settings.CloneRoot, $"bp-clone-{context.Job.JobId}-{n++}");
+            context.Ledger.AddDurable(ZfsEffects.Source, ZfsEffects.Clone, clone, $"destroy clone {clone}",
+                (entry, ct) => ZfsEffects.UndoAsync(zfs, entry, ct), new Dictionary<string, string> { [ZfsEffects.Origin] = $"{name}@{Snapshot}" });
             await zfs.CloneAsync($"{name}@{Snapshot}", clone, at, cancellationToken);
-            context.Ledger.Add($"destroy clone {clone}", ct => zfs.DestroyWhenFreeAsync(clone, ct, "-f"));
             _trees.Add((mountpoint, at));
         }
         context.Messages.Info($"zfs: snapshot {snapshot} (with {_fileSystems.Count - 1} child file system(s)); files read from it");

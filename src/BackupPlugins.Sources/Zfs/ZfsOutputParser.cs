@@ -59,6 +59,20 @@ public static class ZfsOutputParser
         return guids;
     }
 
+    /// <summary>
+    /// <c>zfs get -H -p -o property,value P1,P2 NAME</c>: property → value, or null unless every property asked for
+    /// is there.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string>? ParseProperties(string output, IReadOnlyList<string> properties)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var f in output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r').Split('\t')).Where(f => f.Length >= 2))
+        {
+            values[f[0]] = f[1];
+        }
+        return properties.All(values.ContainsKey) ? values : null;
+    }
+
     /// <summary><c>zpool list -H -o name,health</c>: pool name → health (ONLINE, DEGRADED, …).</summary>
     public static IReadOnlyDictionary<string, string> ParsePoolHealth(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries)

@@ -23,7 +23,7 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
     public const string Root = "/@zfs/";
     private string? _snapshot;
     private ZfsSnapshot? _base;
-    private bool _committed;
+    private JournalEntry? _mark;
 
     private char Level => context.Job.Level switch
     {
@@ -36,6 +36,11 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
     {
         var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? throw new BackupPluginException(
             ErrorKind.NotFound, "zfs.dataset", $"dataset={options.Dataset} does not exist (zfs list); check the dataset option");
+        if (snapshots.Any(s => s.Name == SnapshotName))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "zfs.snapshot-exists",
+                $"{options.Dataset}@{SnapshotName} exists already and no job of this host made it; rename or destroy it, or run the job again");
+        }
         if (Level == 'F')
         {
             return;
@@ -49,21 +54,20 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
             $"snapshots created since {DateTimeOffset.FromUnixTimeSeconds(since):u}); run a Full backup");
     }
 
+    private string SnapshotName => $"bp-{Level}-{context.Job.JobId}";
+
     public async Task SnapshotAsync(CancellationToken cancellationToken)
     {
-        var name = $"{options.Dataset}@bp-{Level}-{context.Job.JobId}";
-        await zfs.SnapshotAsync(name, cancellationToken);
-        _snapshot = name;
-        context.Ledger.Add($"destroy snapshot {name} unless the job ended well", async ct =>
+        var name = $"{options.Dataset}@{SnapshotName}";
+        _mark = context.Ledger.AddDurable(ZfsEffects.Source, ZfsEffects.Snapshot, name, $"destroy snapshot {name}", async (entry, ct) =>
         {
-            if (_committed)
-            {
-                return;
-            }
             await _stopSending.CancelAsync(); // a send still running holds the snapshot
             await (_sending ?? Task.CompletedTask).ContinueWith(_ => { }, CancellationToken.None);
-            await zfs.DestroyWhenFreeAsync(name, ct);
+            await ZfsEffects.UndoAsync(zfs, entry, ct);
         });
+        await zfs.SnapshotAsync(name, cancellationToken);
+        _mark = context.Ledger.Note(_mark, ZfsEffects.Guid, await zfs.GetAsync("guid", name, cancellationToken));
+        _snapshot = name;
         context.Messages.Info(_base is null
             ? $"zfs: snapshot {name}, sent in full"
             : $"zfs: snapshot {name}, sent as an increment from {_base.FullName}");
@@ -90,22 +94,29 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
 
     private bool _sent;
 
-    /// <summary>The job went well: hold its snapshot; keep the last Full's and this job's base; release and destroy older ones of ours.</summary>
+    /// <summary>
+    /// The job went well: hold its snapshot, which from now on is the base of the next backup, not the job's to undo
+    /// (noted in the journal first, so a sweep after a crash here finishes the hold); keep the last Full's and this
+    /// job's base; release and destroy older ones of ours — those that carry our hold, never a snapshot we did not keep.
+    /// </summary>
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (!_sent)
         {
             return; // an estimate, or the stream never went out: not a base for anything
         }
+        _mark = context.Ledger.Note(_mark!, ZfsEffects.State, ZfsEffects.Committing);
         await zfs.HoldAsync(HoldTag, _snapshot!, cancellationToken);
-        _committed = true;
+        context.Ledger.Release(_mark);
         var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? [];
-        var ours = snapshots.Where(s => OurName().IsMatch(s.Name)).ToList();
+        var ours = snapshots.Where(s => s.UserRefs > 0 && OurName().IsMatch(s.Name)).ToList();
         var lastFull = ours.LastOrDefault(s => s.Name.StartsWith("bp-F-", StringComparison.Ordinal));
         foreach (var old in ours.Where(s => s.FullName != _snapshot && s.Guid != lastFull?.Guid && s.Guid != _base?.Guid))
         {
-            await zfs.ReleaseAsync(HoldTag, old.FullName, cancellationToken);
-            await zfs.DestroyAsync(old.FullName, cancellationToken);
+            if (await zfs.ReleaseAsync(HoldTag, old.FullName, cancellationToken))
+            {
+                await zfs.DestroyAsync(old.FullName, cancellationToken);
+            }
         }
         context.Messages.Info($"zfs: {_snapshot} kept and held ({HoldTag}) as the base of the next backup");
     }

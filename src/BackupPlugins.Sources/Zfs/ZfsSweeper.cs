@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
 using Microsoft.Extensions.Logging;
@@ -6,43 +7,22 @@ using Microsoft.Extensions.Logging;
 namespace BackupPlugins.Sources.Zfs;
 
 /// <summary>
-/// What a killed host left of zfs jobs: stream snapshots of ours (<c>@bp-F|I|D-&lt;jobid&gt;</c>) without our hold
-/// (held ones are the bases of the next backups and stay), and mode=files snapshots (<c>@bp-files-*</c>) and
-/// clones (<c>bp-clone-*</c>), which never outlive a job.
+/// What killed hosts left of zfs jobs: the snapshots and clones the journal says a job made and did not undo,
+/// each checked to be the one the job made (<see cref="ZfsEffects"/>). Only the names in the journal are looked at —
+/// no listing of every snapshot on the machine: a snapshot received by a restore, a held base, or a <c>@bp-…</c>
+/// made by hand is never touched.
 /// </summary>
-public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, ILogger<ZfsSweeper> logger) : ILeftoverSweeper
+public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, EffectJournal journal, ILogger<ZfsSweeper> logger) : ILeftoverSweeper
 {
     public async Task<IReadOnlyList<Leftover>> SweepAsync(bool dryRun, CancellationToken cancellationToken)
     {
         var zfs = new ZfsTool(runner, settings.Zfs, settings.Zpool);
-        IReadOnlyList<string> names;
-        try
-        {
-            names = await zfs.AllSnapshotNamesAsync(cancellationToken);
-        }
-        catch (ToolFailedException ex)
-        {
-            logger.LogDebug("No ZFS to sweep: {Error}", ex.Message);
-            return [];
-        }
         var found = new List<Leftover>();
-        // mode=files: clones first (they depend on their snapshots), then the snapshots.
-        foreach (var clone in (await zfs.AllFileSystemNamesAsync(cancellationToken)).Where(n => n.Split('/')[^1].StartsWith("bp-clone-", StringComparison.Ordinal)))
+        foreach (var entry in journal.Leftovers(ZfsEffects.Source))
         {
-            found.Add(await Leftover.UndoAsync("zfs clone", clone, dryRun, () => zfs.DestroyWhenFreeAsync(clone, cancellationToken, "-f"), logger));
-        }
-        foreach (var name in names.Where(n => n.Contains('@')))
-        {
-            var snapshot = SnapshotPart(name);
-            if (snapshot.StartsWith("bp-files-", StringComparison.Ordinal)
-                || (ZfsStreamDriver.OurName().IsMatch(snapshot) && await zfs.GetAsync("userrefs", name, cancellationToken) == "0"))
-            {
-                found.Add(await Leftover.UndoAsync("zfs snapshot", name, dryRun, () => zfs.DestroyWhenFreeAsync(name, cancellationToken), logger));
-            }
+            found.Add(await Leftover.UndoAsync(journal, entry, $"zfs {entry.Kind}", entry.Target, dryRun,
+                () => ZfsEffects.UndoAsync(zfs, entry, cancellationToken), logger));
         }
         return found;
-
-        static string SnapshotPart(string full) => full[(full.IndexOf('@') + 1)..];
     }
-
 }

@@ -44,6 +44,26 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         return ZfsOutputParser.ParseSnapshots(result.StandardOutput, dataset);
     }
 
+    /// <summary>
+    /// Properties of a dataset or snapshot (<c>zfs get -H -p -o property,value</c>), or null when zfs says it does
+    /// not exist; any other failure is the command's.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>?> PropertiesAsync(string name, IReadOnlyList<string> properties,
+        CancellationToken cancellationToken)
+    {
+        var command = Command([zfs, "get", "-H", "-p", "-o", "property,value", string.Join(',', properties), name]) with { SuccessCodes = [0, 1] };
+        var result = await runner.RunAsync(command, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            return result.StandardErrorTail.Contains("does not exist", StringComparison.Ordinal)
+                ? null
+                : throw new ToolFailedException(command, $"exit code {result.ExitCode}", result);
+        }
+        return ZfsOutputParser.ParseProperties(result.StandardOutput, properties)
+            ?? throw new ToolFailedException(command, $"printed no value for every one of {string.Join(',', properties)}: " +
+                $"\"{result.StandardOutput.Trim()}\"", result);
+    }
+
     public async Task<string> GetAsync(string property, string dataset, CancellationToken cancellationToken) =>
         (await Run([zfs, "get", "-H", "-p", "-o", "value", property, dataset], cancellationToken)).StandardOutput.Trim();
 
