@@ -133,3 +133,35 @@ def test_failing_merge_is_reported_and_swept_on_request(vzhost, vz, fd):
     assert sweep.stdout.startswith("leftovers: 1\n  vz7 snapshot {0bac0bac-"), sweep.stdout
     assert sweep.stdout.endswith(" of %s: removed\n" % vz.dd()), sweep.stdout
     assert_nothing_left(vz)
+
+
+def test_prefixed_mounts_and_snapshots_no_job_recorded_are_reported_not_undone(vzhost, vz, fd):
+    """A `bp-…` mount and a `0bac0bac-…` snapshot that no job of ours recorded (made by hand, or by another tool that
+    copied our names) are listed by every sweep and left as they are."""
+    vz.create_ct(fill=corpus)
+    foreign_uuid = "0bac0bac-1111-4222-8333-444455556666"
+    vz.ploop("snapshot", "-u", foreign_uuid, vz.dd())
+    mount = os.path.join(vz.mount_root, "bp-by-hand")
+    os.makedirs(mount)
+    subprocess.run(["mount", "--bind", "-o", "ro", vz.live(), mount], check=True)
+    vzhost.stop()
+    vzhost.start()
+    log = vzhost.log_text()
+    assert ("Start-up sweep: vz7 mount %s removed=False no job of this host recorded it in the journal, so it is left alone; "
+            "if it is a leftover, unmount it with `ploop umount -m %s`" % (mount, mount)) in log
+    sweep = subprocess.run([host_binary(), "sweep", "--socket", vzhost.socket], capture_output=True, text=True)
+    assert (sweep.returncode, sweep.stdout) == (0, "leftovers: 0\nnot ours, left alone: 2\n"
+        "  vz7 mount %s: no job of this host recorded it in the journal, so it is left alone; if it is a leftover, unmount it "
+        "with `ploop umount -m %s`\n"
+        "  vz7 snapshot {%s} of %s: no job of this host recorded it in the journal, so it is left alone; if it is a leftover, "
+        "merge it with `ploop snapshot-delete -u %s %s`\n" % (mount, mount, foreign_uuid, vz.dd(), foreign_uuid, vz.dd()))
+    assert vz.our_mounts() == [mount]
+    assert [s[0] for s in vz.snapshots() if s[0].startswith("0bac0bac-")] == [foreign_uuid]
+    # a backup refuses to start on top of it and says how to merge it by hand
+    jobid = seed_fd(fd).backup(fileset(vz, vzhost), plugin_options=job_options())
+    assert messages(fd, jobid, FATAL)[0].endswith(
+        "merge it with `ploop snapshot-delete -u %s %s` once you know no backup uses it)\n" % (foreign_uuid, vz.dd()))
+    subprocess.run(["umount", mount], check=True)
+    os.rmdir(mount)
+    vz.ploop("snapshot-delete", "-u", foreign_uuid, vz.dd())
+    assert_nothing_left(vz)

@@ -185,6 +185,9 @@ class JobCore:
             if self.unchanged(sp, record):
                 record["type"] = fd.FT_DIRNOCHG if record["type"] == fd.FT_DIREND else fd.FT_NOCHG
             else:
+                kill = self.spec.get("kill_before_data_of")
+                if kill and kill[0] == index:
+                    os.kill(kill[1], 9)  # the host dies after handing out the entry, before its data is read
                 if not sp.no_read:
                     self.read_data(sp, record)
                 if not self.canceled_or_fatal():

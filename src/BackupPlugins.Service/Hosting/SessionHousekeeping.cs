@@ -35,8 +35,8 @@ internal sealed class SessionHousekeeping(SessionRegistry sessions, IEnumerable<
                 {
                     foreach (var leftover in await sweeper.SweepAsync(dryRun: false, cancellationToken))
                     {
-                        logger.LogWarning("Start-up sweep: {Kind} {Name} removed={Removed} {Error}{Note}", leftover.Kind, leftover.Name,
-                            leftover.Removed, leftover.Error, leftover.Note);
+                        logger.LogWarning("Start-up sweep: {Kind} {Name} removed={Removed}{Detail}", leftover.Kind, leftover.Name,
+                            leftover.Removed, (leftover.Error ?? leftover.Note) is { } detail ? " " + detail : "");
                     }
                 }
             }

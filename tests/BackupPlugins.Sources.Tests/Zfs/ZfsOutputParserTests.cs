@@ -22,6 +22,16 @@ public class ZfsOutputParserTests
     }
 
     [Fact]
+    public void ParseProperties_EveryPropertyAskedFor_OrNull()
+    {
+        var output = Fixture("zfs-fuse-0.7-get-properties.txt");
+        Assert.Equal(new Dictionary<string, string> { ["guid"] = "331795415139496999", ["creation"] = "1796569754" },
+            ZfsOutputParser.ParseProperties(output, ["guid", "creation"]));
+        Assert.Null(ZfsOutputParser.ParseProperties(output, ["guid", "origin"]));
+        Assert.Null(ZfsOutputParser.ParseProperties("", ["guid"]));
+    }
+
+    [Fact]
     public void ParseSnapshots_MissingGuid_SaysWhichSnapshot()
     {
         var ex = Assert.Throws<FormatException>(() => ZfsOutputParser.ParseSnapshots("p/d@s\tcreatetxg\t5\n", "p/d"));
