@@ -55,4 +55,4 @@ def test_prlctl_lists_and_refuses_like_prlctl(vz):
     assert (twice.returncode, twice.stderr) == (
         1, "Failed to register the container: the container with UUID {%s} is already registered.\n" % UUID)
     missing = vz.prlctl("list", "11111111-2222-4333-8444-555555555555", check=False)
-    assert (missing.returncode, missing.stderr) == (3, "The virtual environment 11111111-2222-4333-8444-555555555555 does not exist.\n")
+    assert (missing.returncode, missing.stderr) == (255, "Failed to get VM config: The virtual machine could not be found.\n")

@@ -36,6 +36,7 @@ class VzWorld:
                 "PrivateRoot": self.private_root, "CtRoot": self.ct_root, "MountRoot": self.mount_root,
                 "CommandTimeoutSeconds": 60}}, "StateDirectory": os.path.join(work, "state")}, f)
         os.environ["FAKE_VZ_STATE"] = self.state
+        self.prlctl_path, self.ploop_path = os.path.join(FAKES, "prlctl"), os.path.join(FAKES, "ploop")
 
     @property
     def env(self):

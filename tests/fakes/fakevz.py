@@ -9,8 +9,9 @@ and mounts are real read-only bind mounts, so data, owners, times and leftover m
 follow OpenVZ/ploop tools/ploop.c, tools/ploop-snapshot.c, lib/ploop.c and the prlctl reference.
 
 Fault injection: $FAKE_VZ_STATE/faults.json maps "<tool> <command>" to
-{"exit": N, "stderr": "...", "times": K} (fail K times), {"sleep": seconds} (hang before acting) or
-{"run": argv} (run a command first, e.g. the container writing a file).
+{"exit": N, "stderr": "...", "times": K} (fail K times), {"stdout": "..."} (exit 0 printing that instead),
+{"sleep": seconds} (hang before acting) or {"run": argv} (run a command first, e.g. the container writing a file);
+"skip": N lets the first N calls pass.
 
 Test-side setup (not part of either tool):  fakevz.py create-ct STATE PRIVATE_ROOT CT_ROOT UUID NAME STATUS
 """
@@ -70,6 +71,10 @@ def apply_faults(tool, command):
         fault = faults.get("%s %s" % (tool, command))
         if not fault:
             return
+        if fault.get("skip"):  # let this many calls pass first
+            fault["skip"] -= 1
+            json.dump(faults, open(path, "w"))
+            return
         if fault.get("times") is not None:
             fault["times"] -= 1
             if fault["times"] <= 0:
@@ -82,6 +87,9 @@ def apply_faults(tool, command):
     if fault.get("exit"):
         sys.stderr.write(fault.get("stderr", "injected failure") + "\n")
         sys.exit(fault["exit"])
+    if "stdout" in fault:  # the tool "succeeds" but prints something else than it should
+        sys.stdout.write(fault["stdout"])
+        sys.exit(0)
 
 
 def parse_uuid(text):

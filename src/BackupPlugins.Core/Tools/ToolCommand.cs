@@ -38,6 +38,34 @@ public sealed class ToolFailedException(ToolCommand command, string reason, Tool
     }
 }
 
+/// <summary>Reading what a command printed: output a parser cannot read is that command's failure, and said so.</summary>
+public static class ToolOutput
+{
+    /// <summary>
+    /// <paramref name="parse"/> applied to the command's standard output; a <see cref="FormatException"/> (output this
+    /// version cannot read, or nothing where something must be) becomes the command's <see cref="ToolFailedException"/>.
+    /// </summary>
+    public static T Parse<T>(ToolCommand command, ToolResult result, Func<string, T> parse)
+    {
+        try
+        {
+            return parse(result.StandardOutput);
+        }
+        catch (FormatException ex)
+        {
+            throw Unreadable(command, result, ex.Message);
+        }
+    }
+
+    /// <summary>The command exited as it should but printed something else than it must.</summary>
+    public static ToolFailedException Unreadable(ToolCommand command, ToolResult result, string what)
+    {
+        var output = result.StandardOutput.Trim();
+        return new ToolFailedException(command, $"exit code {result.ExitCode} but {what} (it printed " +
+            (output.Length == 0 ? "nothing" : $"\"{(output.Length > 400 ? output[..400] + "…" : output)}\"") + ")", result);
+    }
+}
+
 /// <summary>A command running right now, for the status call.</summary>
 public sealed record RunningCommand(IReadOnlyList<string> Argv, DateTimeOffset Started, string? Session, int ProcessId);
 

@@ -3,11 +3,20 @@ using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Virtuozzo;
 
-/// <summary>The ploop commands this source runs (the seed plugin's command lines), as argv through the one runner.</summary>
+/// <summary>
+/// The ploop commands this source runs (the seed plugin's command lines), as argv through the one runner; a failing
+/// ploop is reported as itself (command, exit code, message), and output it cannot read as ploop's failure.
+/// </summary>
 public sealed class PloopTool(Vz7Settings settings, IToolRunner runner, string? session)
 {
-    public async Task<IReadOnlyList<PloopSnapshot>> ListSnapshotsAsync(string diskDescriptor, CancellationToken cancellationToken) =>
-        PloopOutputParser.ParseSnapshotList((await runner.RunAsync(Command(["snapshot-list", diskDescriptor]), cancellationToken)).StandardOutput);
+    /// <summary>The images of a disk, base first; output it cannot read, or no image at all, is ploop's failure.</summary>
+    public async Task<IReadOnlyList<PloopSnapshot>> ListSnapshotsAsync(string diskDescriptor, CancellationToken cancellationToken)
+    {
+        var command = Command(["snapshot-list", diskDescriptor]);
+        var result = await runner.RunAsync(command, cancellationToken);
+        var images = ToolOutput.Parse(command, result, PloopOutputParser.ParseSnapshotList);
+        return images.Count > 0 ? images : throw ToolOutput.Unreadable(command, result, "no image listed");
+    }
 
     /// <summary>A snapshot with this UUID; <c>-F</c> syncs the container's file system first.</summary>
     public Task<ToolResult> SnapshotAsync(string uuid, string diskDescriptor, CancellationToken cancellationToken) =>

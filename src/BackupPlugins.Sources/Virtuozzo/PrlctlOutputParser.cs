@@ -10,20 +10,26 @@ public sealed record PrlctlContainer(string Name, string Uuid, string Status);
 public static partial class PrlctlOutputParser
 {
     /// <summary>
-    /// Rows of <c>prlctl list -o name,uuid,status</c> after the header. The UUID column (in braces) anchors the
-    /// row, so names with spaces parse (the seed split on whitespace and broke on them).
+    /// Rows of <c>prlctl list -o name,uuid,status</c>: the header first, then one row per container. The UUID column
+    /// (in braces) anchors the row, so names with spaces parse (the seed split on whitespace and broke on them). Any
+    /// other line is output this parser does not know: a <see cref="FormatException"/>, never a silently shorter list.
     /// </summary>
     public static IReadOnlyList<PrlctlContainer> ParseList(string output)
     {
         var rows = new List<PrlctlContainer>();
-        foreach (var line in output.Split('\n'))
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToList();
+        if (lines.Count == 0 || !lines[0].TrimStart().StartsWith("NAME", StringComparison.Ordinal))
         {
-            var m = Row().Match(line.TrimEnd('\r'));
-            if (m.Success)
+            throw new FormatException("no header line NAME UUID STATUS");
+        }
+        foreach (var line in lines.Skip(1))
+        {
+            var m = Row().Match(line);
+            if (!m.Success)
             {
-                rows.Add(new PrlctlContainer(m.Groups["name"].Value.Trim(), m.Groups["uuid"].Value.ToLowerInvariant(),
-                    m.Groups["status"].Value));
+                throw new FormatException($"unexpected line in prlctl list output: \"{line}\"");
             }
+            rows.Add(new PrlctlContainer(m.Groups["name"].Value.Trim(), m.Groups["uuid"].Value.ToLowerInvariant(), m.Groups["status"].Value));
         }
         return rows;
     }

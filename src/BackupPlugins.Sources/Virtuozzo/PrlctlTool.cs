@@ -3,29 +3,49 @@ using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Virtuozzo;
 
-/// <summary>The prlctl commands this source runs, as argv through the one runner.</summary>
+/// <summary>
+/// The prlctl commands this source runs, as argv through the one runner. A failing prlctl is reported as itself
+/// (its command, exit code and message); only prlctl saying that the container does not exist means "not found".
+/// </summary>
 public sealed class PrlctlTool(Vz7Settings settings, IToolRunner runner, string? session)
 {
-    /// <summary>The container with this UUID (null if prlctl does not know it). The seed's exact command.</summary>
+    /// <summary>The container with this UUID, or null when prlctl says there is none. The seed's exact command.</summary>
     public async Task<PrlctlContainer?> FindAsync(string uuid, CancellationToken cancellationToken)
     {
-        var result = await runner.RunAsync(Command(["list", "-o", "name,uuid,status", "--vmtype", "ct", "--all", uuid]) with
+        var command = Command(["list", "-o", "name,uuid,status", "--vmtype", "ct", "--all", uuid]);
+        ToolResult result;
+        try
         {
-            SuccessCodes = [0, 1, 3], // prlctl exits non-zero for an unknown container
-        }, cancellationToken);
-        return result.ExitCode == 0 ? PrlctlOutputParser.ParseList(result.StandardOutput).FirstOrDefault(c => c.Uuid == uuid) : null;
+            result = await runner.RunAsync(command, cancellationToken);
+        }
+        catch (ToolFailedException ex) when (SaysNotFound(ex.Result))
+        {
+            return null;
+        }
+        return ToolOutput.Parse(command, result, PrlctlOutputParser.ParseList).FirstOrDefault(c => c.Uuid == uuid)
+            ?? throw ToolOutput.Unreadable(command, result, $"no row for container {uuid}");
     }
 
     /// <summary>Every container (the restore checks that neither the name nor the UUID is taken).</summary>
-    public async Task<IReadOnlyList<PrlctlContainer>> ListAllAsync(CancellationToken cancellationToken) =>
-        PrlctlOutputParser.ParseList((await runner.RunAsync(Command(["list", "-o", "name,uuid,status", "--vmtype", "ct", "--all"]),
-            cancellationToken)).StandardOutput);
+    public async Task<IReadOnlyList<PrlctlContainer>> ListAllAsync(CancellationToken cancellationToken)
+    {
+        var command = Command(["list", "-o", "name,uuid,status", "--vmtype", "ct", "--all"]);
+        return ToolOutput.Parse(command, await runner.RunAsync(command, cancellationToken), PrlctlOutputParser.ParseList);
+    }
 
     /// <summary>Registers a restored private area under its own UUID, or under <paramref name="newUuid"/>.</summary>
     public Task RegisterAsync(string privateDir, string? newUuid, CancellationToken cancellationToken) =>
         runner.RunAsync(Command(newUuid is null
             ? ["register", privateDir, "--preserve-uuid"]
             : ["register", privateDir, "--uuid", newUuid]), cancellationToken);
+
+    /// <summary>
+    /// prlctl's words for an unknown container: "Failed to get VM config: The virtual machine could not be found."
+    /// (prlctl's <c>get_vm_config</c>), and "… does not exist." in the per-VM actions.
+    /// </summary>
+    private static bool SaysNotFound(ToolResult? result) =>
+        result is { ExitCode: > 0 } && (result.StandardErrorTail.Contains("could not be found", StringComparison.OrdinalIgnoreCase)
+            || result.StandardErrorTail.Contains("does not exist", StringComparison.OrdinalIgnoreCase));
 
     private ToolCommand Command(string[] args) =>
         new([settings.Prlctl, .. args]) { Session = session, Timeout = TimeSpan.FromSeconds(settings.CommandTimeoutSeconds) };

@@ -18,7 +18,8 @@ public sealed partial record Vz7Options(
         new("blocker", "glob relative to the running container's root: if anything matches, the job fails before any snapshot"),
         new("lockfile", "absolute host path locked exclusively for the whole job (also keeps pcompact and friends out)"),
         new("lock_timeout", "seconds to wait for lockfile before failing", Default: "60"),
-        new("excluded_backup_paths", "comma-separated globs inside the container; a leading / anchors at its root"),
+        new("excluded_backup_paths", "comma-separated paths inside the container, each taken from the container's root with or without " +
+            "a leading / (as the seed plugin did: var/tmp is /var/tmp, never home/x/var/tmp); globs allowed inside a path: /var/log/*.gz"),
         new("restore", "ct (a whole new container from the backup) or files (into the running container)", Default: "ct"),
         new("disk", "restore=ct: size of the new ploop image in GiB", Default: "50"),
         new("diskspace", "the seed plugin's name for disk"),
@@ -42,7 +43,7 @@ public sealed partial record Vz7Options(
             Blocker: reader.String("blocker"),
             LockFile: reader.OptionalAbsolutePath("lockfile"),
             LockTimeout: TimeSpan.FromSeconds(reader.Int("lock_timeout", 0, 86400)),
-            Exclude: reader.List("excluded_backup_paths"),
+            Exclude: Anchored(reader.List("excluded_backup_paths")),
             Restore: reader.Choice("restore", Modes),
             DiskGiB: reader.Int(disk, 1, 1 << 20));
         if (uuid is not null && !UuidPattern().IsMatch(uuid))
@@ -52,6 +53,13 @@ public sealed partial record Vz7Options(
         reader.ThrowIfInvalid();
         return options;
     }
+
+    /// <summary>
+    /// The seed plugin joined every entry onto the container's root (single quotes removed, leading '/' stripped) and
+    /// pruned exactly that path; so does this, as patterns anchored at the root (<see cref="Core.Trees.PathFilter"/>).
+    /// </summary>
+    private static IReadOnlyList<string> Anchored(IReadOnlyList<string> entries) =>
+        entries.Select(e => "/" + e.Replace("'", "", StringComparison.Ordinal).Trim().TrimStart('/')).Where(e => e.Length > 1).ToList();
 
     [GeneratedRegex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")]
     public static partial Regex UuidPattern();

@@ -55,6 +55,10 @@ public static class ZfsOutputParser
             {
                 guids[f[0]] = f[2];
             }
+            else if (f.Length > 0 && f[0] != "NAME")
+            {
+                throw new FormatException($"unexpected line in zpool get output: \"{line}\"");
+            }
         }
         return guids;
     }
@@ -73,11 +77,25 @@ public static class ZfsOutputParser
         return properties.All(values.ContainsKey) ? values : null;
     }
 
+    /// <summary>
+    /// <c>zfs list -H -r -t filesystem -o name,mountpoint DATASET</c>: the dataset and the file systems below it, parents
+    /// first. The dataset itself must be there.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string Mountpoint)> ParseFileSystems(string output, string dataset)
+    {
+        var rows = new List<(string, string)>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')))
+        {
+            var f = line.Split('\t');
+            rows.Add(f.Length == 2 ? (f[0], f[1]) : throw new FormatException($"unexpected line in zfs list output: \"{line}\""));
+        }
+        return rows.Count > 0 && rows[0].Item1 == dataset ? rows : throw new FormatException($"no line for {dataset}");
+    }
+
     /// <summary><c>zpool list -H -o name,health</c>: pool name → health (ONLINE, DEGRADED, …).</summary>
     public static IReadOnlyDictionary<string, string> ParsePoolHealth(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.TrimEnd('\r').Split('\t'))
-            .Where(f => f.Length >= 2)
+            .Select(l => l.TrimEnd('\r').Split('\t') is { Length: 2 } f ? f : throw new FormatException($"unexpected line in zpool list output: \"{l}\""))
             .ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
 
     /// <summary>The <c>size</c> line of <c>zfs send -nP</c> (OpenZFS: "size\t12345"), or null.</summary>

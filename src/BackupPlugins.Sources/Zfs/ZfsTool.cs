@@ -4,7 +4,11 @@ using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Zfs;
 
-/// <summary>The zfs and zpool commands BackupPlugins runs, as argv through the one runner.</summary>
+/// <summary>
+/// The zfs and zpool commands BackupPlugins runs, as argv through the one runner. A failing command is reported as
+/// itself (command, exit code, message); only zfs's own words turn a failure into a condition ("does not exist" →
+/// null, "no such tag" → false), and output a parser cannot read is the command's failure.
+/// </summary>
 public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool = "zpool", string? session = null)
 {
     /// <summary>How long a send/receive may run (hours for a large first transfer).</summary>
@@ -17,11 +21,11 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         var pools = (await PoolHealthAsync(cancellationToken)).Keys.ToArray();
         return pools.Length == 0
             ? new Dictionary<string, string>()
-            : ZfsOutputParser.ParsePoolGuids((await Run([zpool, "get", "guid", .. pools], cancellationToken)).StandardOutput);
+            : await RunParsedAsync([zpool, "get", "guid", .. pools], ZfsOutputParser.ParsePoolGuids, cancellationToken);
     }
 
-    public async Task<IReadOnlyDictionary<string, string>> PoolHealthAsync(CancellationToken cancellationToken) =>
-        ZfsOutputParser.ParsePoolHealth((await Run([zpool, "list", "-H", "-o", "name,health"], cancellationToken)).StandardOutput);
+    public Task<IReadOnlyDictionary<string, string>> PoolHealthAsync(CancellationToken cancellationToken) =>
+        RunParsedAsync([zpool, "list", "-H", "-o", "name,health"], ZfsOutputParser.ParsePoolHealth, cancellationToken);
 
     /// <summary>Imports a pool found among the devices in <paramref name="deviceDir"/>, mounted under <paramref name="altroot"/>.</summary>
     public Task ImportAsync(string pool, string deviceDir, string altroot, CancellationToken cancellationToken) =>
@@ -41,7 +45,7 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
                 ? null
                 : throw new ToolFailedException(command, $"exit code {result.ExitCode}", result);
         }
-        return ZfsOutputParser.ParseSnapshots(result.StandardOutput, dataset);
+        return ToolOutput.Parse(command, result, output => ZfsOutputParser.ParseSnapshots(output, dataset));
     }
 
     /// <summary>
@@ -64,8 +68,10 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
                 $"\"{result.StandardOutput.Trim()}\"", result);
     }
 
-    public async Task<string> GetAsync(string property, string dataset, CancellationToken cancellationToken) =>
-        (await Run([zfs, "get", "-H", "-p", "-o", "value", property, dataset], cancellationToken)).StandardOutput.Trim();
+    /// <summary>One property's value; no value printed is zfs's failure.</summary>
+    public Task<string> GetAsync(string property, string dataset, CancellationToken cancellationToken) =>
+        RunParsedAsync([zfs, "get", "-H", "-p", "-o", "value", property, dataset],
+            output => output.Trim() is { Length: > 0 } value ? value : throw new FormatException($"no value of {property}"), cancellationToken);
 
     public Task SnapshotAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "snapshot", snapshot], cancellationToken);
 
@@ -79,10 +85,9 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         runner.RunAsync(Receive(dataset, force), input, consumeOutput: null, cancellationToken);
 
     /// <summary>File systems at and below <paramref name="dataset"/> with their mountpoints, parents first.</summary>
-    public async Task<IReadOnlyList<(string Name, string Mountpoint)>> FileSystemsAsync(string dataset, CancellationToken cancellationToken) =>
-        (await Run([zfs, "list", "-H", "-r", "-t", "filesystem", "-o", "name,mountpoint", dataset], cancellationToken)).StandardOutput
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).Where(f => f.Length >= 2)
-            .Select(f => (f[0], f[1])).ToList();
+    public Task<IReadOnlyList<(string Name, string Mountpoint)>> FileSystemsAsync(string dataset, CancellationToken cancellationToken) =>
+        RunParsedAsync([zfs, "list", "-H", "-r", "-t", "filesystem", "-o", "name,mountpoint", dataset],
+            output => ZfsOutputParser.ParseFileSystems(output, dataset), cancellationToken);
 
     public Task SnapshotRecursiveAsync(string snapshot, CancellationToken cancellationToken) =>
         Run([zfs, "snapshot", "-r", snapshot], cancellationToken);
@@ -90,16 +95,6 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
     /// <summary>A read-only clone of <paramref name="snapshot"/> mounted at <paramref name="mountpoint"/> (where a zfs has no .zfs/snapshot).</summary>
     public Task CloneAsync(string snapshot, string clone, string mountpoint, CancellationToken cancellationToken) =>
         Run([zfs, "clone", "-o", "readonly=on", "-o", $"mountpoint={mountpoint}", snapshot, clone], cancellationToken);
-
-    /// <summary>Every file system on the machine (the sweep looks for our clones by name).</summary>
-    public async Task<IReadOnlyList<string>> AllFileSystemNamesAsync(CancellationToken cancellationToken) =>
-        (await Run([zfs, "list", "-H", "-t", "filesystem", "-o", "name"], cancellationToken)).StandardOutput
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>Every snapshot on the machine (the sweep looks for ours by name).</summary>
-    public async Task<IReadOnlyList<string>> AllSnapshotNamesAsync(CancellationToken cancellationToken) =>
-        (await Run([zfs, "list", "-H", "-t", "snapshot", "-o", "name"], cancellationToken)).StandardOutput
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public Task DestroyAsync(string snapshot, CancellationToken cancellationToken) => Run([zfs, "destroy", snapshot], cancellationToken);
 
@@ -145,9 +140,15 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         }
     }
 
-    /// <summary>Releases our hold; a snapshot without it is fine (zfs exits 1: "no such tag").</summary>
-    public async Task<bool> ReleaseAsync(string tag, string snapshot, CancellationToken cancellationToken) =>
-        (await runner.RunAsync(Command([zfs, "release", tag, snapshot]) with { SuccessCodes = [0, 1] }, cancellationToken)).ExitCode == 0;
+    /// <summary>Releases our hold: true if it was there; false when zfs says the snapshot has no such tag; any other failure is zfs's.</summary>
+    public async Task<bool> ReleaseAsync(string tag, string snapshot, CancellationToken cancellationToken)
+    {
+        var command = Command([zfs, "release", tag, snapshot]) with { SuccessCodes = [0, 1] };
+        var result = await runner.RunAsync(command, cancellationToken);
+        return result.ExitCode == 0 || (result.StandardErrorTail.Contains("no such tag", StringComparison.Ordinal)
+            ? false
+            : throw new ToolFailedException(command, $"exit code {result.ExitCode}", result));
+    }
 
     /// <summary>The send's argv: full, or incremental from <paramref name="from"/> (<c>-I</c> with intermediates, else <c>-i</c>).</summary>
     public ToolCommand Send(string snapshot, string? from, bool intermediates) =>
@@ -198,6 +199,12 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
 
     private Task<ToolResult> Run(string[] argv, CancellationToken cancellationToken) => runner.RunAsync(Command(argv), cancellationToken);
+
+    private async Task<T> RunParsedAsync<T>(string[] argv, Func<string, T> parse, CancellationToken cancellationToken)
+    {
+        var command = Command(argv);
+        return ToolOutput.Parse(command, await runner.RunAsync(command, cancellationToken), parse);
+    }
 
     private ToolCommand Command(string[] argv) => new(argv) { Session = session };
 }

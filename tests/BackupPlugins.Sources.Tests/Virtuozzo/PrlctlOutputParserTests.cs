@@ -21,4 +21,11 @@ public class PrlctlOutputParserTests
     [Fact]
     public void ParseList_HeaderOnly_IsEmpty() =>
         Assert.Empty(PrlctlOutputParser.ParseList("NAME                             UUID                                   STATUS\n"));
+
+    [Theory]
+    [InlineData("", "no header line NAME UUID STATUS")]
+    [InlineData("Unable to connect to Virtuozzo: Connection refused\n", "no header line NAME UUID STATUS")]
+    [InlineData("NAME UUID STATUS\nweb {2d109ae4-5231-475f-bc44} running\n", "unexpected line in prlctl list output: \"web {2d109ae4-5231-475f-bc44} running\"")]
+    public void ParseList_OutputItDoesNotKnow_IsAnError_NotAnEmptyList(string output, string message) =>
+        Assert.Equal(message, Assert.Throws<FormatException>(() => PrlctlOutputParser.ParseList(output)).Message);
 }

@@ -23,6 +23,13 @@ public class Vz7OptionsTests
     }
 
     [Theory]
+    [InlineData("excluded_backup_paths='/home/admin,var/tmp/junk'", new[] { "/home/admin", "/var/tmp/junk" })]
+    [InlineData("excluded_backup_paths=var/tmp/, /srv/a'b,'/var/log/*.gz'", new[] { "/var/tmp/", "/srv/ab", "/var/log/*.gz" })]
+    [InlineData("excluded_backup_paths=','", new string[0])]
+    public void Read_ExcludedPaths_AreAnchoredAtTheContainersRoot_AsTheSeedJoinedThem(string option, string[] expected) =>
+        Assert.Equal(expected, Read("source=vz7:" + option).Exclude);
+
+    [Theory]
     [InlineData("restore=files", Vz7RestoreMode.Files)]
     [InlineData("restore=file", Vz7RestoreMode.Files)]
     [InlineData("restore=ct", Vz7RestoreMode.Container)]
