@@ -27,8 +27,12 @@ internal static class ZfsEffects
     public const string State = "state";
     public const string Committing = "committing";
 
-    /// <summary>Undoes one recorded effect; returns a note when there was nothing to undo or it was left alone.</summary>
-    public static async Task<string?> UndoAsync(ZfsTool zfs, JournalEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Undoes one recorded effect; returns a note when there was nothing to undo or it was left alone. A snapshot whose
+    /// job had ended well and was being kept when the host died (<c>state=committing</c>) is kept and held instead —
+    /// by the sweep only (<paramref name="finishCommit"/>); a job whose own commit failed destroys it.
+    /// </summary>
+    public static async Task<string?> UndoAsync(ZfsTool zfs, JournalEntry entry, CancellationToken cancellationToken, bool finishCommit = true)
     {
         var name = entry.Target;
         var found = await zfs.PropertiesAsync(name, entry.Kind == Clone ? [Origin] : [Guid, "creation"], cancellationToken);
@@ -40,7 +44,7 @@ internal static class ZfsEffects
         {
             return $"{why}: left alone";
         }
-        if (entry.Kind == Snapshot && entry.Fact(State) == Committing)
+        if (finishCommit && entry.Kind == Snapshot && entry.Fact(State) == Committing)
         {
             await zfs.HoldAsync(ZfsStreamDriver.HoldTag, name, cancellationToken);
             return $"its job had ended well: kept and held ({ZfsStreamDriver.HoldTag}) as the base of the next backup";

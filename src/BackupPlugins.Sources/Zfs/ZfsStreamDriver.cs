@@ -5,6 +5,7 @@ using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Posix;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
+using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Zfs;
 
@@ -63,7 +64,7 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
         {
             await _stopSending.CancelAsync(); // a send still running holds the snapshot
             await (_sending ?? Task.CompletedTask).ContinueWith(_ => { }, CancellationToken.None);
-            await ZfsEffects.UndoAsync(zfs, entry, ct);
+            await ZfsEffects.UndoAsync(zfs, entry, ct, finishCommit: false);
         });
         await zfs.SnapshotAsync(name, cancellationToken);
         _mark = context.Ledger.Note(_mark, ZfsEffects.Guid, await zfs.GetAsync("guid", name, cancellationToken));
@@ -108,17 +109,45 @@ public sealed partial class ZfsStreamDriver(ZfsTool zfs, ZfsOptions options, Job
         _mark = context.Ledger.Note(_mark!, ZfsEffects.State, ZfsEffects.Committing);
         await zfs.HoldAsync(HoldTag, _snapshot!, cancellationToken);
         context.Ledger.Release(_mark);
+        context.Messages.Info($"zfs: {_snapshot} kept and held ({HoldTag}) as the base of the next backup");
         var snapshots = await zfs.SnapshotsAsync(options.Dataset, cancellationToken) ?? [];
         var ours = snapshots.Where(s => s.UserRefs > 0 && OurName().IsMatch(s.Name)).ToList();
         var lastFull = ours.LastOrDefault(s => s.Name.StartsWith("bp-F-", StringComparison.Ordinal));
+        var failed = new List<string>();
         foreach (var old in ours.Where(s => s.FullName != _snapshot && s.Guid != lastFull?.Guid && s.Guid != _base?.Guid))
         {
-            if (await zfs.ReleaseAsync(HoldTag, old.FullName, cancellationToken))
+            try
             {
-                await zfs.DestroyAsync(old.FullName, cancellationToken);
+                if (await zfs.ReleaseAsync(HoldTag, old.FullName, cancellationToken))
+                {
+                    await DestroyOrHoldAgainAsync(old.FullName, cancellationToken);
+                }
+            }
+            catch (ToolFailedException ex)
+            {
+                failed.Add(ex.Message);
             }
         }
-        context.Messages.Info($"zfs: {_snapshot} kept and held ({HoldTag}) as the base of the next backup");
+        if (failed.Count > 0)
+        {
+            throw new BackupPluginException(ErrorKind.Failed, "zfs.release",
+                $"zfs: older snapshots of ours could not be released: {string.Join("; ", failed)} — they stay held, and the next " +
+                "backup that ends well tries again");
+        }
+    }
+
+    /// <summary>An old base whose hold was released is destroyed; if that fails it gets the hold back, so it stays ours to retry.</summary>
+    private async Task DestroyOrHoldAgainAsync(string snapshot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await zfs.DestroyAsync(snapshot, cancellationToken);
+        }
+        catch (ToolFailedException)
+        {
+            await zfs.HoldAsync(HoldTag, snapshot, cancellationToken);
+            throw;
+        }
     }
 
     // ---- restore --------------------------------------------------------------------------------------------
