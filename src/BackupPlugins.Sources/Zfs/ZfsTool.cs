@@ -163,7 +163,8 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         ToolPipe.RunAsync(runner, send, receive, cancellationToken);
 
     /// <summary>
-    /// Bytes a send would produce: <c>zfs send -nP</c> where the zfs has it; otherwise (zfs-fuse, old ZFS) an
+    /// Bytes a send would produce: <c>zfs send -nP</c> where the zfs has it; otherwise (zfs-fuse, old ZFS: "invalid
+    /// option 'n'", exit 2; any other failure of the probe is zfs's failure) an
     /// estimate from properties, flagged as such: the snapshot's <c>referenced</c> for a full stream, the growth of
     /// <c>referenced</c> plus the <c>used</c> of the snapshots in between for an incremental one.
     /// </summary>
@@ -173,7 +174,12 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
         if (_sendEstimates != false)
         {
             var argv = from is null ? new[] { zfs, "send", "-n", "-P", snapshot } : [zfs, "send", "-n", "-P", intermediates ? "-I" : "-i", from, snapshot];
-            var probe = await runner.RunAsync(Command(argv) with { SuccessCodes = [0, 1, 2] }, cancellationToken);
+            var command = Command(argv) with { SuccessCodes = [0, 2] };
+            var probe = await runner.RunAsync(command, cancellationToken);
+            if (probe.ExitCode == 2 && !probe.StandardErrorTail.Contains("invalid option", StringComparison.Ordinal))
+            {
+                throw new ToolFailedException(command, "exit code 2", probe); // a usage error of ours, not a zfs without -n/-P
+            }
             var size = probe.ExitCode == 0 ? ZfsOutputParser.ParseSendSize(probe.StandardOutput + "\n" + probe.StandardErrorTail) : null;
             _sendEstimates = size is not null;
             if (size is { } exact)
