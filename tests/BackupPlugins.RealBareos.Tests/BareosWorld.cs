@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Diagnostics;
+using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Containers;
+
+namespace BackupPlugins.RealBareos.Tests;
+
+/// <summary>
+/// One real Bareos for the whole run: PostgreSQL 15 (catalog), director and storage daemon in containers from images
+/// built on this machine (<c>tests/realbareos/build-images</c>), on host networking bound to loopback; the file daemon
+/// and the BackupPlugins host on this machine, as on a client. Everything is stopped at the end.
+/// </summary>
+public sealed class BareosWorld : IAsyncLifetime
+{
+    private readonly List<IContainer> _containers = [];
+    private Process? _fileDaemon;
+    private Process? _host;
+
+    internal BareosConfig Config { get; } = new(Machine.FreePort(), Machine.FreePort(), Machine.FreePort(), Machine.FreePort());
+    public string Work { get; } = Directory.CreateTempSubdirectory("bp-realbareos-").FullName;
+    public string ConfigRoot => Path.Combine(Work, "etc");
+    public string HostSocket => Path.Combine(Work, "host.sock");
+    public string Shim => Path.Combine(Machine.Root, "bareos-shim");
+    public Bconsole Console { get; private set; } = null!;
+    internal FileDaemonInstall FileDaemon { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var images = await BuildImagesAsync();
+        FileDaemon = await FileDaemonInstall.FindAsync();
+        var fdWork = Path.Combine(Work, "fd");
+        Config.Write(ConfigRoot, FileDaemon, fdWork, Path.Combine(Work, "dir"), Path.Combine(Work, "sd"));
+        Console = new Bconsole(FileDaemon.Bconsole, Path.Combine(ConfigRoot, "bconsole.conf"));
+
+        var catalog = await StartAsync(new ContainerBuilder(images["postgres"])
+            .WithEnvironment("PGPORT", Config.CatalogPort.ToString()), "postgres", Config.CatalogPort);
+        var storage = await StartAsync(Server(images["bareos"], "sd"), "bareos-sd", Config.StoragePort);
+        await CreateCatalogAsync(storage);
+        await StartAsync(Server(images["bareos"], "dir"), "bareos-dir", Config.DirectorPort);
+        _ = catalog;
+
+        _host = Start(Machine.HostBinary, ["serve", "--socket", HostSocket, "--config", WriteHostConfig()], Path.Combine(Work, "host.log"));
+        await WaitForFileAsync(HostSocket, "the BackupPlugins host", Path.Combine(Work, "host.log"));
+        _fileDaemon = Start(FileDaemon.Daemon, ["-f", "-c", ConfigRoot], Path.Combine(fdWork, "stdout.log"),
+            new Dictionary<string, string> { ["PYTHONPATH"] = FileDaemon.PluginDirectory });
+        await Machine.WaitForPortAsync(Config.FileDaemonPort, () => Logs(), TimeSpan.FromSeconds(30), () => _fileDaemon.HasExited);
+    }
+
+    /// <summary>Adds a FileSet and a backup Job for it and reloads the director.</summary>
+    public async Task AddBackupJobAsync(string name, string fileSetBody, string extraJobLines = "")
+    {
+        BareosConfig.AddDirectorResource(ConfigRoot, "fileset", name, $"FileSet {{\n  Name = {name}\n{fileSetBody}\n}}");
+        BareosConfig.AddDirectorResource(ConfigRoot, "job", name, $$"""
+            Job {
+              Name = {{name}}
+              Type = Backup
+              Level = Full
+              Client = {{BareosConfig.Client}}
+              FileSet = {{name}}
+              Storage = File
+              Pool = Full
+              Messages = Standard
+            {{extraJobLines}}
+            }
+            """);
+        var output = await Console.RunAsync("reload");
+        if (output.Contains("Error", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("reload failed: " + output);
+        }
+    }
+
+    /// <summary>The python3 plugin string that routes to this world's host.</summary>
+    public string Plugin(string options) =>
+        $"python3:module_path={Shim}:module_name=bareos-fd-backupplugins:{options}:socket={HostSocket}";
+
+    public string Logs()
+    {
+        var parts = new List<string>();
+        foreach (var file in new[] { "host.log", "fd/stdout.log", "fd/fd.log", "dir/daemon.log", "dir/messages.log" }.Select(f => Path.Combine(Work, f)))
+        {
+            if (File.Exists(file))
+            {
+                parts.Add($"---- {file}\n{File.ReadAllText(file)}");
+            }
+        }
+        foreach (var c in _containers)
+        {
+            var (stdout, stderr) = c.GetLogsAsync().GetAwaiter().GetResult();
+            parts.Add($"---- container {c.Name}\n{stdout}{stderr}");
+        }
+        return string.Join('\n', parts);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var p in new[] { _fileDaemon, _host })
+        {
+            if (p is { HasExited: false })
+            {
+                p.Kill(entireProcessTree: true);
+                await p.WaitForExitAsync();
+            }
+        }
+        foreach (var c in Enumerable.Reverse(_containers))
+        {
+            await c.DisposeAsync();
+        }
+        try
+        {
+            Directory.Delete(Work, recursive: true);
+        }
+        catch (IOException ex)
+        {
+            await System.Console.Error.WriteLineAsync($"real-Bareos world: could not remove {Work}: {ex.Message}");
+        }
+    }
+
+    /// <summary>A director or storage daemon (bp-run dir|sd) with the world's directory at the same path inside.</summary>
+    private ContainerBuilder Server(string image, string daemon) => new ContainerBuilder(image)
+        .WithBindMount(Work, Work)
+        .WithEntrypoint("/usr/local/bin/bp-run")
+        .WithCommand(daemon, ConfigRoot);
+
+    private async Task<IContainer> StartAsync(ContainerBuilder builder, string what, int port)
+    {
+        var container = builder
+            .WithCreateParameterModifier(p => p.HostConfig!.NetworkMode = "host") // WithNetwork("host") is not host networking
+            .WithWaitStrategy(Wait.ForUnixContainer())
+            .Build();
+        _containers.Add(container);
+        await container.StartAsync();
+        await Machine.WaitForPortAsync(port, () => $"{what}: {Logs()}", TimeSpan.FromSeconds(60),
+            () => container.State is TestcontainersStates.Exited or TestcontainersStates.Dead);
+        return container;
+    }
+
+    /// <summary>Bareos's own catalog scripts (bp-run catalog), run in a server container against the catalog container.</summary>
+    private async Task CreateCatalogAsync(IContainer server)
+    {
+        var result = await server.ExecAsync(["env", "PGHOST=127.0.0.1", $"PGPORT={Config.CatalogPort}", "PGUSER=postgres",
+            "/usr/local/bin/bp-run", "catalog", ConfigRoot]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"creating the catalog failed ({result.ExitCode}): {result.Stdout}{result.Stderr}");
+        }
+    }
+
+    private string WriteHostConfig()
+    {
+        var path = Path.Combine(Work, "host.json");
+        File.WriteAllText(path, $$"""{ "StateDirectory": "{{Path.Combine(Work, "state")}}" }""");
+        return path;
+    }
+
+    /// <summary>Starts a daemon of this machine in the foreground; its standard output and error go to <paramref name="log"/>.</summary>
+    private static Process Start(string program, string[] args, string log, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+        var process = Process.Start(start)!;
+        var file = new StreamWriter(log, append: true) { AutoFlush = true };
+        var gate = new Lock();
+        void Write(string? line)
+        {
+            if (line is not null)
+            {
+                lock (gate)
+                {
+                    file.WriteLine(line);
+                }
+            }
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitForFileAsync(string path, string what, string log)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(path))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{what} did not start: {(File.Exists(log) ? File.ReadAllText(log) : "")}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<Dictionary<string, string>> BuildImagesAsync()
+    {
+        var (code, output) = await Machine.RunAsync("bash", [Path.Combine(Machine.Root, "tests", "realbareos", "build-images")],
+            timeout: TimeSpan.FromMinutes(20));
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"building the images failed: {output}");
+        }
+        return output.Split('\n').Select(l => l.Split('=', 2)).Where(f => f.Length == 2 && f[0] is "base" or "postgres" or "bareos")
+            .ToDictionary(f => f[0], f => f[1].Trim());
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BareosCollection : ICollectionFixture<BareosWorld>
+{
+    public const string Name = "real Bareos";
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text.RegularExpressions;
+
+namespace BackupPlugins.RealBareos.Tests;
+
+/// <summary>A finished job as the director's catalog has it (<c>llist jobid=</c>) with its job log (<c>list joblog</c>).</summary>
+public sealed record JobResult(int JobId, string Status, long Files, long Bytes, string Log)
+{
+    public override string ToString() => $"job {JobId}: status {Status}, {Files} files, {Bytes} bytes\n{Log}";
+}
+
+/// <summary>Drives the director the way an operator does: bconsole commands on standard input.</summary>
+public sealed partial class Bconsole(string program, string config)
+{
+    public async Task<string> RunAsync(params string[] commands)
+    {
+        var (code, output) = await Machine.RunAsync(program, ["-c", config], input: string.Join('\n', commands) + "\nquit\n",
+            timeout: TimeSpan.FromMinutes(15));
+        return code == 0 ? output : throw new InvalidOperationException($"bconsole exited {code}: {output}");
+    }
+
+    /// <summary>Runs a job (a backup or a restore command line ending in "yes"), waits for it, returns its catalog record.</summary>
+    public async Task<JobResult> RunJobAsync(string command)
+    {
+        var output = await RunAsync(command);
+        var m = JobQueued().Match(output);
+        if (!m.Success)
+        {
+            throw new InvalidOperationException($"the director did not queue a job for \"{command}\": {output}");
+        }
+        return await WaitAsync(int.Parse(m.Groups[1].Value));
+    }
+
+    public async Task<JobResult> WaitAsync(int jobId)
+    {
+        await RunAsync($"wait jobid={jobId}");
+        var record = await RunAsync($"llist jobid={jobId}");
+        var log = await RunAsync($"list joblog jobid={jobId}");
+        return new JobResult(jobId, Field(record, "jobstatus"), Number(Field(record, "jobfiles")), Number(Field(record, "jobbytes")), log);
+    }
+
+    private static long Number(string text) => long.Parse(text.Replace(",", "", StringComparison.Ordinal));
+
+    private static string Field(string llist, string name) =>
+        Regex.Match(llist, $@"^\s*{name}:\s*(\S*)\s*$", RegexOptions.Multiline | RegexOptions.IgnoreCase) is { Success: true } m
+            ? m.Groups[1].Value
+            : throw new InvalidOperationException($"no {name} in: {llist}");
+
+    [GeneratedRegex(@"Job queued\. JobId=(\d+)")]
+    private static partial Regex JobQueued();
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace BackupPlugins.RealBareos.Tests;
+
+/// <summary>Facts and small helpers about this machine and checkout that the real-Bareos world needs.</summary>
+internal static class Machine
+{
+    /// <summary>Testcontainers 4.17 speaks Docker API 1.44, Debian's engine 1.41; no reaper image can be pulled here.</summary>
+    [ModuleInitializer]
+    internal static void DockerEnvironment()
+    {
+        Environment.SetEnvironmentVariable("DOCKER_API_VERSION", "1.41");
+        Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
+        Environment.SetEnvironmentVariable("DOCKER_HOST", Environment.GetEnvironmentVariable("DOCKER_HOST") ?? "unix:///var/run/docker.sock");
+    }
+
+    public static string Root { get; } = FindRoot();
+
+    public static string Shared => Path.GetFullPath(Path.Combine(Root, "..", "shared"));
+
+    public static string Tarball => Path.Combine(Shared, "bareos", "bareos-25.1.0-debian12-amd64.tar.zst");
+
+    public static string HostBinary => Path.Combine(Root, "src", "BackupPlugins.Cli", "bin", "Release", "net10.0", "backup-plugins");
+
+    public static string Python => "/usr/bin/python3";
+
+    /// <summary>A loopback TCP port nobody listens on now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Waits until something listens on the loopback port; gives up at once when <paramref name="gone"/> says the server ended.</summary>
+    public static async Task WaitForPortAsync(int port, Func<string> whyNot, TimeSpan timeout, Func<bool>? gone = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (gone?.Invoke() == true)
+            {
+                throw new InvalidOperationException($"the server for 127.0.0.1:{port} ended before it listened: {whyNot()}");
+            }
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+            catch (SocketException)
+            {
+                throw new TimeoutException($"nothing listens on 127.0.0.1:{port} after {timeout.TotalSeconds:0} s: {whyNot()}");
+            }
+        }
+    }
+
+    /// <summary>Runs a program (argv, no shell) to its end; returns exit code and output (stdout then stderr).</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string program, IEnumerable<string> args,
+        IDictionary<string, string>? environment = null, string? input = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(10));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not end in time: {await stdout}{await stderr}");
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string FindRoot()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "BackupPlugins.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+        return dir ?? throw new InvalidOperationException("not inside the BackupPlugins checkout");
+    }
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+namespace BackupPlugins.RealBareos.Tests;
+
+/// <summary>The restore-truth corpus and its exact comparison, from <c>tests/e2e/trees.py</c> (through <c>tests/realbareos/trees_cli.py</c>).</summary>
+internal static class Trees
+{
+    private static string Cli => Path.Combine(Machine.Root, "tests", "realbareos", "trees_cli.py");
+
+    public static async Task MakeAsync(string directory) => Check(await Machine.RunAsync(Machine.Python, [Cli, "make", directory]), "make");
+
+    /// <summary>Records the tree as it is now; returns the file holding the record.</summary>
+    public static async Task<string> SnapshotAsync(string directory)
+    {
+        var record = directory.TrimEnd('/') + ".expected.json";
+        Check(await Machine.RunAsync(Machine.Python, [Cli, "snapshot", directory, record]), "snapshot");
+        return record;
+    }
+
+    /// <summary>Every difference between the record and the tree, one per line; empty when they are equal.</summary>
+    public static async Task<string> CompareAsync(string record, string directory)
+    {
+        var (code, output) = await Machine.RunAsync(Machine.Python, [Cli, "compare", record, directory]);
+        return code is 0 or 1 ? output : throw new InvalidOperationException($"trees_cli compare failed ({code}): {output}");
+    }
+
+    private static void Check((int ExitCode, string Output) result, string what)
+    {
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"trees_cli {what} failed ({result.ExitCode}): {result.Output}");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The restore-truth corpus for the C# real-Bareos tests (tests/e2e/trees.py is the one implementation):
+  trees_cli.py make DIR                     creates the corpus in DIR (which must not exist)
+  trees_cli.py snapshot DIR OUT.json        records what a restore must reproduce, plus each sparse file's allocation
+  trees_cli.py compare OUT.json DIR         prints every difference (one per line) and exits 1 if there is any;
+                                            a sparse file must come back with no more than its allocation + 64 KiB
+"""
+import json
+import os
+import stat
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from trees import allocated, diff, make_corpus, snapshot  # noqa: E402
+
+
+def encode(tree):
+    return {os.fsdecode(k) if isinstance(k, bytes) else k: v for k, v in tree.items()}
+
+
+def allocations(root):
+    b = os.fsencode(root)
+    out = {}
+    for dirpath, _, filenames in os.walk(b):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_blocks * 512 < st.st_size:
+                out[os.fsdecode(os.path.relpath(path, b))] = allocated(path)
+    return out
+
+
+def jsonable(value):
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, dict):
+        return {os.fsdecode(k) if isinstance(k, bytes) else k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def main(argv):
+    if argv[0] == "make":
+        make_corpus(argv[1])
+    elif argv[0] == "snapshot":
+        with open(argv[2], "w") as f:
+            json.dump({"tree": jsonable(snapshot(argv[1])), "sparse": allocations(argv[1])}, f)
+    elif argv[0] == "compare":
+        expected = json.load(open(argv[1]))
+        actual = {"tree": jsonable(snapshot(argv[2])), "sparse": allocations(argv[2])}
+        problems = diff(expected["tree"], actual["tree"])
+        for name, bytes_ in expected["sparse"].items():
+            got = allocated(os.path.join(os.fsencode(argv[2]), os.fsencode(name)))
+            if got > bytes_ + 65536:
+                problems.append("not sparse: %r has %d bytes allocated, the original %d" % (name, got, bytes_))
+        for p in problems:
+            print(p)
+        return 1 if problems else 0
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
