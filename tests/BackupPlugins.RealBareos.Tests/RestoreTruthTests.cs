@@ -32,6 +32,7 @@ public sealed class RestoreTruthTests(BareosWorld world, ITestOutputHelper outpu
             $"restore client={BareosConfig.Client} jobid={backup.JobId} where={where} all done yes");
         output.WriteLine(restore.ToString());
         Assert.True(restore.Status == "T", restore + world.Logs());
-        Assert.Equal("", await Trees.CompareAsync(expected, where + source));
+        var differences = await Trees.CompareAsync(expected, where + source);
+        Assert.True(differences.Length == 0, differences);
     }
 }

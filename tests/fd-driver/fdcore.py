@@ -408,7 +408,8 @@ class JobCore:
                             self.job_message(fd.M_ERROR, "Write error on %s\n" % entry["ofname"])
                             break
         if entry.get("acl"):
-            self.call("set_acl", fd.AclPacket(entry["ofname"], bytearray(base64.b64decode(entry["acl"]))))
+            # the core stores an ACL stream with a terminating NUL and hands it back with it (Bareos 25.1, measured)
+            self.call("set_acl", fd.AclPacket(entry["ofname"], bytearray(base64.b64decode(entry["acl"]) + b"\0")))
         for name, value in entry.get("xattrs", []):
             self.call("set_xattr", fd.XattrPacket(entry["ofname"], bytearray(base64.b64decode(name)),
                                                   bytearray(base64.b64decode(value))))

@@ -5,7 +5,8 @@ namespace BackupPlugins.Core.Trees;
 
 /// <summary>
 /// The ACL stream we hand to the file daemon's get_acl: the raw system.posix_acl_access/default xattrs, each
-/// as name length (u16 BE), name, value length (u32 BE), value. Restored by setting the same xattrs.
+/// as name length (u16 BE), name, value length (u32 BE), value. Restored by setting the same xattrs; what set_acl
+/// returns may end with the NUL byte the core adds to every ACL stream.
 /// </summary>
 public static class AclBlob
 {
@@ -37,9 +38,10 @@ public static class AclBlob
             entries.Add((name, blob.Slice(4, valueLength).ToArray()));
             blob = blob[(4 + valueLength)..];
         }
-        if (!blob.IsEmpty)
+        // The Bareos core sends every ACL stream with a terminating NUL (it was text once), so set_acl hands back one byte more.
+        if (!blob.IsEmpty && !(blob.Length == 1 && blob[0] == 0))
         {
-            throw new FormatException("ACL stream is truncated");
+            throw new FormatException($"ACL stream is truncated ({blob.Length} byte(s) left: {Convert.ToHexString(blob)})");
         }
         return entries;
     }
