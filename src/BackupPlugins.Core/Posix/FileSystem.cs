@@ -362,4 +362,53 @@ public static unsafe class FileSystem
         }
         return extents;
     }
+
+    /// <summary>
+    /// Gives back the space of every all-zero 4 KiB block of a restored file (punches holes, size kept), so a file that
+    /// was sparse when it was backed up is sparse again exactly — the Bareos core writes whole buffers around each data
+    /// island. Returns the bytes punched. A file system that cannot punch holes keeps the zeros (nothing is lost).
+    /// </summary>
+    public static long PunchZeroBlocks(ReadOnlySpan<byte> path)
+    {
+        const int Block = 4096;
+        using var file = new Microsoft.Win32.SafeHandles.SafeFileHandle(Open(path, Libc.ORdWr | Libc.ONoFollow, 0), ownsHandle: true);
+        var size = RandomAccess.GetLength(file);
+        var fd = (int)file.DangerousGetHandle();
+        var buffer = new byte[1 << 20];
+        long punched = 0, runStart = -1, runEnd = -1;
+        bool Flush()
+        {
+            if (runStart >= 0 && Libc.fallocate(fd, Libc.FallocPunchHole | Libc.FallocKeepSize, runStart, runEnd - runStart) != 0)
+            {
+                return false; // EOPNOTSUPP and friends: leave the zeros
+            }
+            punched += runStart >= 0 ? runEnd - runStart : 0;
+            runStart = -1;
+            return true;
+        }
+        foreach (var (offset, length) in DataExtents(file, size))
+        {
+            for (var at = offset - offset % Block; at < offset + length; at += buffer.Length)
+            {
+                var read = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, offset + length - at)), at);
+                for (var i = 0; i + Block <= read; i += Block)
+                {
+                    if (!buffer.AsSpan(i, Block).ContainsAnyExcept((byte)0))
+                    {
+                        if (runStart < 0 || runEnd != at + i)
+                        {
+                            if (!Flush())
+                            {
+                                return punched;
+                            }
+                            runStart = at + i;
+                        }
+                        runEnd = at + i + Block;
+                    }
+                }
+            }
+        }
+        Flush();
+        return punched;
+    }
 }

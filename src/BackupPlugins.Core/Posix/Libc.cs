@@ -34,6 +34,8 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)] public static partial int open(byte* path, int flags, uint mode);
     [LibraryImport("libc", SetLastError = true)] public static partial int close(int fd);
     [LibraryImport("libc", SetLastError = true)] public static partial int fsync(int fd);
+    [LibraryImport("libc", SetLastError = true)] public static partial int fallocate(int fd, int mode, long offset, long length);
+    public const int FallocKeepSize = 1, FallocPunchHole = 2;
     [LibraryImport("libc", SetLastError = true)] public static partial int flock(int fd, int op);
     [LibraryImport("libc", SetLastError = true)] public static partial nint read(int fd, byte* buf, nint count);
     [LibraryImport("libc", SetLastError = true)] public static partial nint write(int fd, byte* buf, nint count);

@@ -92,6 +92,10 @@ public sealed class TreeRestorer(byte[] root)
                     // A sparse file whose last block was a hole.
                     FileSystem.Truncate(item.Target, item.Stat.Size);
                 }
+                if ((long)item.Stat.Blocks * 512 < item.Stat.Size && (long)now.Blocks * 512 > (long)item.Stat.Blocks * 512)
+                {
+                    FileSystem.PunchZeroBlocks(item.Target); // it was sparse: the core wrote zeros around its data
+                }
                 break;
         }
         Apply(item, metadata);
