@@ -61,6 +61,13 @@ def log_call(tool, argv):
         f.write(json.dumps([tool] + argv) + "\n")
 
 
+def write_json(path, value):
+    """Whole or not at all: a fake killed with its caller (a host SIGKILLed mid-command) leaves no half-written file."""
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f)
+    os.replace(path + ".tmp", path)
+
+
 def apply_faults(tool, command):
     path = os.path.join(state_dir(), "faults.json")
     if not os.path.exists(path):
@@ -73,13 +80,13 @@ def apply_faults(tool, command):
             return
         if fault.get("skip"):  # let this many calls pass first
             fault["skip"] -= 1
-            json.dump(faults, open(path, "w"))
+            write_json(path, faults)
             return
         if fault.get("times") is not None:
             fault["times"] -= 1
             if fault["times"] <= 0:
                 del faults["%s %s" % (tool, command)]
-            json.dump(faults, open(path, "w"))
+            write_json(path, faults)
     if fault.get("run"):
         subprocess.run(fault["run"], check=True)  # something else happens on the machine right now
     if fault.get("sleep"):

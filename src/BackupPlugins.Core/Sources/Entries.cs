@@ -44,7 +44,19 @@ public sealed record RestoreItem(byte[] Target, byte[] Link, EntryKind Kind, Pos
 public enum CreateOutcome { Skip, Extract, Created }
 
 /// <summary>What create_file answers: skip, write the data into <see cref="OpenPath"/> (or a socket), or already created.</summary>
-public sealed record CreateResult(CreateOutcome Outcome, DataDelivery Data = DataDelivery.None, byte[]? OpenPath = null);
+public sealed record CreateResult(CreateOutcome Outcome, DataDelivery Data = DataDelivery.None, byte[]? OpenPath = null)
+{
+    /// <summary>
+    /// Created here, but answered as an extract into /dev/null: the Bareos core drops the ACL and xattr streams of
+    /// CF_CREATED entries other than directories (Bareos 25.1, measured), and they carry what a stat packet cannot
+    /// (nanosecond times, xattrs, ACLs). The core opens, writes nothing, closes, and then hands the streams over.
+    /// </summary>
+    public static CreateResult CreatedWithMetadata { get; } =
+        new(CreateOutcome.Extract, DataDelivery.Path, "/dev/null"u8.ToArray()) { MetadataOnly = true };
+
+    /// <summary>The entry exists already; only its metadata streams are awaited (never a data socket).</summary>
+    public bool MetadataOnly { get; init; }
+}
 
 /// <summary>Metadata the file daemon returns after an entry's data (set_xattr/set_acl), applied after close.</summary>
 public sealed record RestoreMetadata(IReadOnlyList<(byte[] Name, byte[] Value)> Xattrs, byte[]? Acl, bool DataOk);

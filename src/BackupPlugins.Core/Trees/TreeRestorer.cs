@@ -56,23 +56,23 @@ public sealed class TreeRestorer(byte[] root)
                 return new CreateResult(CreateOutcome.Created);
             case EntryKind.Regular when item.Stat.Size == 0:
                 FileSystem.Close(FileSystem.Open(target, Libc.OWrOnly | Libc.OCreat | Libc.OExcl | Libc.ONoFollow, 0x180));
-                return new CreateResult(CreateOutcome.Created);
+                return CreateResult.CreatedWithMetadata;
             case EntryKind.Regular:
                 return new CreateResult(CreateOutcome.Extract, DataDelivery.Path, target);
             case EntryKind.Symlink:
                 FileSystem.Symlink(item.Link, target);
                 _createdSymlinks.Add(Convert.ToBase64String(target));
-                return new CreateResult(CreateOutcome.Created);
+                return CreateResult.CreatedWithMetadata;
             case EntryKind.HardLink:
                 CheckInsideRoot(item.Link);
                 FileSystem.Link(item.Link, target);
                 return new CreateResult(CreateOutcome.Created);
             case EntryKind.Fifo:
                 FileSystem.MakeNode(target, PosixStat.Fifo | (item.Stat.Mode & 0xFFF), 0);
-                return new CreateResult(CreateOutcome.Created);
+                return CreateResult.CreatedWithMetadata;
             default:
                 FileSystem.MakeNode(target, item.Stat.Mode, item.Stat.Rdev);
-                return new CreateResult(CreateOutcome.Created);
+                return CreateResult.CreatedWithMetadata;
         }
     }
 

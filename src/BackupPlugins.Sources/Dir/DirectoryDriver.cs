@@ -62,6 +62,7 @@ public sealed class DirectoryDriver(DirectoryOptions options, JobContext context
         // datapath=socket: the core writes into a data socket and the host writes the file (not with sparse files,
         // whose holes need seeks a socket cannot do).
         return result.Outcome == CreateOutcome.Extract && options.DataPath == DataDelivery.Socket && !item.Sparse
+               && !result.MetadataOnly
             ? result with { Data = DataDelivery.Socket }
             : result;
     }
