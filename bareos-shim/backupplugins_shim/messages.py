@@ -50,7 +50,7 @@ FileCloseResponse = {
 CreateFileRequest = {
     "session": _f(1, "string"), "cmd": _f(2, "bytes"), "ofname": _f(3, "bytes"), "olname": _f(4, "bytes"),
     "type": _f(5, "uint"), "stat": _f(6, "msg", sub=Stat), "replace": _f(7, "uint"), "where": _f(8, "string"),
-    "regex_where": _f(9, "string"), "file_index": _f(10, "uint"),
+    "regex_where": _f(9, "string"), "file_index": _f(10, "uint"), "where_unset": _f(11, "bool"),
 }
 CreateFileResponse = {
     "status": _f(1, "uint"), "data_path": _f(2, "uint"), "open_path": _f(3, "bytes"), "messages": _f(4, "msg", True, JobMessage),

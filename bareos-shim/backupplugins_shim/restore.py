@@ -23,6 +23,7 @@ class RestoreCallbacks:
                 "session": self.session, "cmd": self.cmd, "ofname": ofname, "olname": (rp.olname or "").encode("utf-8"),
                 "type": rp.type, "stat": stat, "replace": rp.replace, "where": rp.where or "",
                 "regex_where": rp.regexwhere or "", "file_index": rp.file_index,
+                "where_unset": rp.where is None and rp.regexwhere is None,  # a regexwhere restore (Bareos 25.1)
             })
         except RpcError as e:
             if e.code in (1, 4, 9, 14):  # cancelled, deadline, the restore could not be prepared, host gone

@@ -89,7 +89,8 @@ class FileDaemon:
             "volumes": {str(j): os.path.join(self.workdir, "job-%d.vol" % j) for j in self.jobs},
             "values": self.values(jobid, " ", "R", 0, False, where),
         }
-        spec["values"]["14"] = regexwhere
+        if regexwhere:  # a real Bareos 25.1 regexwhere restore: GetValue(bVarWhere/bVarRegexWhere) give nothing (measured)
+            spec["values"]["13"] = spec["values"]["14"] = None
         spec.update(extra)
         result = self.run(spec, jobid)
         result["jobid"] = jobid

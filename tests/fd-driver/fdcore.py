@@ -374,8 +374,10 @@ class JobCore:
         st = fd.StatPacket(**{k[3:]: (v if not (k == "st_size" and v == 2 ** 64 - 1) else -1)
                               for k, v in entry["statp"].items()})
         rp = fd.RestorePacket(type=entry["type"], file_index=entry["file_index"], statp=st,
-                              ofname=entry["ofname"], olname=entry["olname"], where=self.spec["where"],
-                              regexwhere=self.spec.get("regexwhere"), replace=ord(self.spec.get("replace", "a")))
+                              ofname=entry["ofname"], olname=entry["olname"],
+                              # a real Bareos 25.1 leaves both unset in the packet of a regexwhere restore (measured)
+                              where=None if self.spec.get("regexwhere") else self.spec["where"],
+                              regexwhere=None, replace=ord(self.spec.get("replace", "a")))
         rc = self.call("create_file", rp)
         status = rp.create_status if rc == fd.bRC_OK else fd.CF_ERROR
         if status == fd.CF_ERROR:

@@ -7,6 +7,13 @@ public enum JobLevel { Full, Incremental, Differential, VirtualFull, None }
 public sealed record JobFacts(uint JobId, string JobName, JobLevel Level, char Type, long SinceTime, bool Accurate,
     string Where, string RegexWhere, string Client)
 {
+    /// <summary>
+    /// <see cref="RegexWhere"/> of a restore whose names the director moved with a regexwhere that Bareos does not pass
+    /// to plugins (25.1: neither the restore packet nor GetValue carries it). Sources treat it as any regexwhere: names
+    /// may land anywhere, each is still checked.
+    /// </summary>
+    public const string RegexWhereNotGiven = "(a regexwhere Bareos did not pass to the plugin)";
+
     public static JobLevel ParseLevel(string letter) => letter switch
     {
         "F" => JobLevel.Full,

@@ -175,7 +175,7 @@ public sealed class Session
 
     /// <summary>create_file: on the first call, builds the restore driver from the recorded command and this job's options.</summary>
     public async Task<CreateResult> CreateFileAsync(string recordedCommand, RestoreItem item, string where, string regexWhere,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool whereUnset = false)
     {
         if (_restoreFailure is not null)
         {
@@ -185,7 +185,7 @@ public sealed class Session
         {
             try
             {
-                await PrepareRestoreAsync(recordedCommand, where, regexWhere, cancellationToken);
+                await PrepareRestoreAsync(recordedCommand, where, whereUnset ? JobFacts.RegexWhereNotGiven : regexWhere, cancellationToken);
             }
             catch (Exception ex) when (ex is BackupPluginException or Tools.ToolFailedException or Posix.PosixException or IOException)
             {

@@ -128,7 +128,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         var session = sessions.Get(request.Session);
         var item = ProtoMapping.ToDomain(request);
         var result = await session.CreateFileAsync(request.Cmd.ToStringUtf8(), item, request.Where, request.RegexWhere,
-            context.CancellationToken);
+            context.CancellationToken, request.WhereUnset);
         var reply = new V1.CreateFileResponse
         {
             Status = ProtoMapping.ToProto(result.Outcome),
