@@ -22,6 +22,8 @@ public sealed class BareosWorld : IAsyncLifetime
     public string HostSocket => Path.Combine(Work, "host.sock");
     public string Shim => Path.Combine(Machine.Root, "bareos-shim");
     public Bconsole Console { get; private set; } = null!;
+    public int FileDaemonProcessId => _fileDaemon!.Id;
+    public bool FileDaemonAlive => _fileDaemon is { HasExited: false };
     internal FileDaemonInstall FileDaemon { get; private set; } = null!;
 
     public async Task InitializeAsync()

@@ -20,15 +20,16 @@ public sealed partial class Bconsole(string program, string config)
     }
 
     /// <summary>Runs a job (a backup or a restore command line ending in "yes"), waits for it, returns its catalog record.</summary>
-    public async Task<JobResult> RunJobAsync(string command)
+    public async Task<JobResult> RunJobAsync(string command) => await WaitAsync(await QueueAsync(command));
+
+    /// <summary>Queues a job (a command ending in "yes") and returns its id without waiting for it.</summary>
+    public async Task<int> QueueAsync(string command)
     {
         var output = await RunAsync(command);
         var m = JobQueued().Match(output);
-        if (!m.Success)
-        {
-            throw new InvalidOperationException($"the director did not queue a job for \"{command}\": {output}");
-        }
-        return await WaitAsync(int.Parse(m.Groups[1].Value));
+        return m.Success
+            ? int.Parse(m.Groups[1].Value)
+            : throw new InvalidOperationException($"the director did not queue a job for \"{command}\": {output}");
     }
 
     public async Task<JobResult> WaitAsync(int jobId)
