@@ -72,6 +72,34 @@ public sealed class BareosWorld : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// The restore-truth corpus made under <c>Work/&lt;name&gt;</c>, recorded, and backed up in full by a job of that name
+    /// (sparse, xattrs, ACLs on); returns the source, the record and the finished job.
+    /// </summary>
+    public async Task<(string Source, string Expected, JobResult Backup)> BackUpCorpusAsync(string name)
+    {
+        var source = Path.Combine(Work, name);
+        await Trees.MakeAsync(source);
+        var expected = await Trees.SnapshotAsync(source);
+        await AddBackupJobAsync(name, $$"""
+              Include {
+                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes }
+                Plugin = "{{Plugin($"source=dir:path={source}")}}"
+              }
+            """);
+        var backup = await Console.RunJobAsync($"run job={name} level=Full yes");
+        Assert.True(backup.Status == "T", backup + Logs());
+        return (source, expected, backup);
+    }
+
+    /// <summary>Runs a restore command line and asserts the job ended well.</summary>
+    public async Task<JobResult> RestoreAsync(string command)
+    {
+        var restore = await Console.RunJobAsync(command);
+        Assert.True(restore.Status == "T", restore + Logs());
+        return restore;
+    }
+
     /// <summary>The python3 plugin string that routes to this world's host.</summary>
     public string Plugin(string options) =>
         $"python3:module_path={Shim}:module_name=bareos-fd-backupplugins:{options}:socket={HostSocket}";

@@ -14,24 +14,10 @@ public sealed class RestoreTruthTests(BareosWorld world, ITestOutputHelper outpu
     [Fact]
     public async Task TheCorpus_BackedUpAndRestoredToWhere_ComesBackExactly()
     {
-        var source = Path.Combine(world.Work, "corpus");
-        await Trees.MakeAsync(source);
-        var expected = await Trees.SnapshotAsync(source);
-        await world.AddBackupJobAsync("corpus", $$"""
-              Include {
-                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes }
-                Plugin = "{{world.Plugin($"source=dir:path={source}")}}"
-              }
-            """);
-        var backup = await world.Console.RunJobAsync("run job=corpus level=Full yes");
+        var (source, expected, backup) = await world.BackUpCorpusAsync("corpus");
         output.WriteLine(backup.ToString());
-        Assert.True(backup.Status == "T", backup + world.Logs());
-
         var where = Path.Combine(world.Work, "restored");
-        var restore = await world.Console.RunJobAsync(
-            $"restore client={BareosConfig.Client} jobid={backup.JobId} where={where} all done yes");
-        output.WriteLine(restore.ToString());
-        Assert.True(restore.Status == "T", restore + world.Logs());
+        output.WriteLine((await world.RestoreAsync($"restore client={BareosConfig.Client} jobid={backup.JobId} where={where} all done yes")).ToString());
         var differences = await Trees.CompareAsync(expected, where + source);
         Assert.True(differences.Length == 0, differences);
     }
