@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using Xunit.Abstractions;
 
+using BackupPlugins.RealBareos;
+
 namespace BackupPlugins.RealBareos.Tests;
 
 /// <summary>A job whose host does not answer fails at once with a message that says so; the file daemon lives on.</summary>
 [Collection(BareosCollection.Name)]
-public sealed class JobFailureTests(BareosWorld world, ITestOutputHelper output)
+public sealed class JobFailureTests(BareosFixture world, ITestOutputHelper output)
 {
     [Fact]
     public async Task NoHostOnTheSocket_TheJobFailsWithAFatalMessageNamingIt_AndTheFileDaemonAnswers()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using Xunit.Abstractions;
 
+using BackupPlugins.RealBareos;
+
 namespace BackupPlugins.RealBareos.Tests;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace BackupPlugins.RealBareos.Tests;
 /// With Accurate a deleted file stays deleted; without it Bareos brings it back, as it does for its own FileSets.
 /// </summary>
 [Collection(BareosCollection.Name)]
-public sealed class LevelsTests(BareosWorld world, ITestOutputHelper output)
+public sealed class LevelsTests(BareosFixture world, ITestOutputHelper output)
 {
     [Theory]
     [InlineData(true)]

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using Xunit.Abstractions;
 
+using BackupPlugins.RealBareos;
+
 namespace BackupPlugins.RealBareos.Tests;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace BackupPlugins.RealBareos.Tests;
 /// once, each backing up exactly its tree; and an estimate listing that names what a backup would send.
 /// </summary>
 [Collection(BareosCollection.Name)]
-public sealed class ManyJobsTests(BareosWorld world, ITestOutputHelper output)
+public sealed class ManyJobsTests(BareosFixture world, ITestOutputHelper output)
 {
     [Fact]
     public async Task TenJobsInARow_ThenThreeAtOnce_OneFileDaemon_EachBacksUpItsTree()

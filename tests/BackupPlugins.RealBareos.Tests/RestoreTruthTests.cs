@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using Xunit.Abstractions;
 
+using BackupPlugins.RealBareos;
+
 namespace BackupPlugins.RealBareos.Tests;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace BackupPlugins.RealBareos.Tests;
 /// and the host, and restored by it: everything must come back exactly, holes included.
 /// </summary>
 [Collection(BareosCollection.Name)]
-public sealed class RestoreTruthTests(BareosWorld world, ITestOutputHelper output)
+public sealed class RestoreTruthTests(BareosFixture world, ITestOutputHelper output)
 {
     [Fact]
     public async Task TheCorpus_BackedUpAndRestoredToWhere_ComesBackExactly()

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using Xunit.Abstractions;
 
+using BackupPlugins.RealBareos;
+
 namespace BackupPlugins.RealBareos.Tests;
 
 /// <summary>Restores a real Bareos sends the usual ways: moved by regexwhere, and in place over changed files with replace=always.</summary>
 [Collection(BareosCollection.Name)]
-public sealed class RestoreVariantsTests(BareosWorld world, ITestOutputHelper output)
+public sealed class RestoreVariantsTests(BareosFixture world, ITestOutputHelper output)
 {
     [Fact]
     public async Task MovedByRegexwhere_AndInPlaceWithReplaceAlways_BringBackTheBackedUpTree()

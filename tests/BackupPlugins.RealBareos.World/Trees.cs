@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-namespace BackupPlugins.RealBareos.Tests;
+namespace BackupPlugins.RealBareos;
 
 /// <summary>The restore-truth corpus and its exact comparison, from <c>tests/e2e/trees.py</c> (through <c>tests/realbareos/trees_cli.py</c>).</summary>
-internal static class Trees
+public static class Trees
 {
     private static string Cli => Path.Combine(Machine.Root, "tests", "realbareos", "trees_cli.py");
 

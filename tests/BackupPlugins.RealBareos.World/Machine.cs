@@ -2,16 +2,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 
-namespace BackupPlugins.RealBareos.Tests;
+namespace BackupPlugins.RealBareos;
 
 /// <summary>Facts and small helpers about this machine and checkout that the real-Bareos world needs.</summary>
-internal static class Machine
+public static class Machine
 {
     /// <summary>Testcontainers 4.17 speaks Docker API 1.44, Debian's engine 1.41; no reaper image can be pulled here.</summary>
-    [ModuleInitializer]
-    internal static void DockerEnvironment()
+    public static void DockerEnvironment()
     {
         Environment.SetEnvironmentVariable("DOCKER_API_VERSION", "1.41");
         Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");

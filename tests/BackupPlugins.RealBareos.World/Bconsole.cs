@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Text.RegularExpressions;
 
-namespace BackupPlugins.RealBareos.Tests;
+namespace BackupPlugins.RealBareos;
 
 /// <summary>A finished job as the director's catalog has it (<c>llist jobid=</c>) with its job log (<c>list joblog</c>).</summary>
 public sealed record JobResult(int JobId, string Status, long Files, long Bytes, string Log)
@@ -49,4 +49,10 @@ public sealed partial class Bconsole(string program, string config)
 
     [GeneratedRegex(@"Job queued\. JobId=(\d+)")]
     private static partial Regex JobQueued();
+}
+
+/// <summary>A job that should have ended well did not; the message holds its record, its log and the daemons' logs.</summary>
+public sealed class JobFailedException(JobResult job, string logs) : Exception($"{job}\n{logs}")
+{
+    public JobResult Job { get; } = job;
 }

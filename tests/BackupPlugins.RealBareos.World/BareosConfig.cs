@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-namespace BackupPlugins.RealBareos.Tests;
+namespace BackupPlugins.RealBareos;
 
 /// <summary>
 /// The configuration of the test world's daemons, written as Bareos's subdirectory scheme
 /// (<c>&lt;dir&gt;/bareos-dir.d/&lt;resource&gt;/&lt;name&gt;.conf</c>) so a test adds a FileSet or Job as one file and
 /// reloads. Everything listens on loopback ports chosen free at start; passwords are per world.
 /// </summary>
-internal sealed record BareosConfig(int CatalogPort, int DirectorPort, int StoragePort, int FileDaemonPort)
+public sealed record BareosConfig(int CatalogPort, int DirectorPort, int StoragePort, int FileDaemonPort)
 {
     public const string Director = "bp-dir";
     public const string Storage = "bp-sd";

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-namespace BackupPlugins.RealBareos.Tests;
+namespace BackupPlugins.RealBareos;
 
 /// <summary>
 /// Which Bareos file daemon runs on this machine, as on a real client: <c>$BAREOS_PREFIX</c> if it names an install,
 /// else Debian's packages if installed (<c>/usr/sbin/bareos-fd</c>, <c>/usr/lib/bareos/plugins</c>), else the shared
 /// Bareos 25.1.0 tarball unpacked once under <c>.run/bareos-25.1.0/</c>.
 /// </summary>
-internal sealed record FileDaemonInstall(string Daemon, string Bconsole, string PluginDirectory, string Origin)
+public sealed record FileDaemonInstall(string Daemon, string Bconsole, string PluginDirectory, string Origin)
 {
     public static async Task<FileDaemonInstall> FindAsync()
     {

@@ -3,20 +3,20 @@ using System.Diagnostics;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 
-namespace BackupPlugins.RealBareos.Tests;
+namespace BackupPlugins.RealBareos;
 
 /// <summary>
 /// One real Bareos for the whole run: PostgreSQL 15 (catalog), director and storage daemon in containers from images
 /// built on this machine (<c>tests/realbareos/build-images</c>), on host networking bound to loopback; the file daemon
 /// and the BackupPlugins host on this machine, as on a client. Everything is stopped at the end.
 /// </summary>
-public sealed class BareosWorld : IAsyncLifetime
+public class BareosWorld
 {
     private readonly List<IContainer> _containers = [];
     private Process? _fileDaemon;
     private Process? _host;
 
-    internal BareosConfig Config { get; } = new(Machine.FreePort(), Machine.FreePort(), Machine.FreePort(), Machine.FreePort());
+    public BareosConfig Config { get; } = new(Machine.FreePort(), Machine.FreePort(), Machine.FreePort(), Machine.FreePort());
     public string Work { get; } = Directory.CreateTempSubdirectory("bp-realbareos-").FullName;
     public string ConfigRoot => Path.Combine(Work, "etc");
     public string HostSocket => Path.Combine(Work, "host.sock");
@@ -24,10 +24,11 @@ public sealed class BareosWorld : IAsyncLifetime
     public Bconsole Console { get; private set; } = null!;
     public int FileDaemonProcessId => _fileDaemon!.Id;
     public bool FileDaemonAlive => _fileDaemon is { HasExited: false };
-    internal FileDaemonInstall FileDaemon { get; private set; } = null!;
+    public FileDaemonInstall FileDaemon { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
+        Machine.DockerEnvironment();
         var images = await BuildImagesAsync();
         FileDaemon = await FileDaemonInstall.FindAsync();
         var fdWork = Path.Combine(Work, "fd");
@@ -88,16 +89,14 @@ public sealed class BareosWorld : IAsyncLifetime
               }
             """);
         var backup = await Console.RunJobAsync($"run job={name} level=Full yes");
-        Assert.True(backup.Status == "T", backup + Logs());
-        return (source, expected, backup);
+        return backup.Status == "T" ? (source, expected, backup) : throw new JobFailedException(backup, Logs());
     }
 
-    /// <summary>Runs a restore command line and asserts the job ended well.</summary>
+    /// <summary>Runs a restore command line; throws when the job did not end well.</summary>
     public async Task<JobResult> RestoreAsync(string command)
     {
         var restore = await Console.RunJobAsync(command);
-        Assert.True(restore.Status == "T", restore + Logs());
-        return restore;
+        return restore.Status == "T" ? restore : throw new JobFailedException(restore, Logs());
     }
 
     /// <summary>The python3 plugin string that routes to this world's host.</summary>
@@ -239,10 +238,4 @@ public sealed class BareosWorld : IAsyncLifetime
         return output.Split('\n').Select(l => l.Split('=', 2)).Where(f => f.Length == 2 && f[0] is "base" or "postgres" or "bareos")
             .ToDictionary(f => f[0], f => f[1].Trim());
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class BareosCollection : ICollectionFixture<BareosWorld>
-{
-    public const string Name = "real Bareos";
 }
