@@ -77,7 +77,7 @@ public class BareosWorld
     /// The restore-truth corpus made under <c>Work/&lt;name&gt;</c>, recorded, and backed up in full by a job of that name
     /// (sparse, xattrs, ACLs on); returns the source, the record and the finished job.
     /// </summary>
-    public async Task<(string Source, string Expected, JobResult Backup)> BackUpCorpusAsync(string name)
+    public async Task<(string Source, string Expected, JobResult Backup)> BackUpCorpusAsync(string name, string? socket = null)
     {
         var source = Path.Combine(Work, name);
         await Trees.MakeAsync(source);
@@ -85,7 +85,7 @@ public class BareosWorld
         await AddBackupJobAsync(name, $$"""
               Include {
                 Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes }
-                Plugin = "{{Plugin($"source=dir:path={source}")}}"
+                Plugin = "{{Plugin($"source=dir:path={source}", socket)}}"
               }
             """);
         var backup = await Console.RunJobAsync($"run job={name} level=Full yes");
@@ -99,9 +99,9 @@ public class BareosWorld
         return restore.Status == "T" ? restore : throw new JobFailedException(restore, Logs());
     }
 
-    /// <summary>The python3 plugin string that routes to this world's host.</summary>
-    public string Plugin(string options) =>
-        $"python3:module_path={Shim}:module_name=bareos-fd-backupplugins:{options}:socket={HostSocket}";
+    /// <summary>The python3 plugin string that routes to this world's host (or to <paramref name="socket"/>).</summary>
+    public string Plugin(string options, string? socket = null) =>
+        $"python3:module_path={Shim}:module_name=bareos-fd-backupplugins:{options}:socket={socket ?? HostSocket}";
 
     public string Logs()
     {

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace BackupPlugins.RealBareos;
@@ -17,6 +19,23 @@ public sealed partial class Bconsole(string program, string config)
         var (code, output) = await Machine.RunAsync(program, ["-c", config], input: string.Join('\n', commands) + "\nquit\n",
             timeout: TimeSpan.FromMinutes(15));
         return code == 0 ? output : throw new InvalidOperationException($"bconsole exited {code}: {output}");
+    }
+
+    /// <summary>Runs one command in JSON mode (<c>.api 2</c>) and returns its <c>result</c> object.</summary>
+    public async Task<JsonElement> ApiAsync(string command)
+    {
+        var output = await RunAsync(".api 2", command);
+        var echo = output.IndexOf(command, StringComparison.Ordinal);
+        var start = echo < 0 ? -1 : output.IndexOf('{', echo + command.Length);
+        if (start < 0)
+        {
+            throw new InvalidOperationException($"no JSON answer to \"{command}\": {output}");
+        }
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(output[start..]), new JsonReaderOptions { AllowMultipleValues = true });
+        using var answer = JsonDocument.ParseValue(ref reader);
+        return answer.RootElement.TryGetProperty("result", out var result)
+            ? result.Clone()
+            : throw new InvalidOperationException($"\"{command}\" failed: {answer.RootElement}");
     }
 
     /// <summary>Runs a job (a backup or a restore command line ending in "yes"), waits for it, returns its catalog record.</summary>

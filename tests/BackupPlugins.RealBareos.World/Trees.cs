@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text.Json;
+
 namespace BackupPlugins.RealBareos;
 
 /// <summary>The restore-truth corpus and its exact comparison, from <c>tests/e2e/trees.py</c> (through <c>tests/realbareos/trees_cli.py</c>).</summary>
@@ -22,6 +24,26 @@ public static class Trees
         var (code, output) = await Machine.RunAsync(Machine.Python, [Cli, "compare", record, directory]);
         return code is 0 or 1 ? output : throw new InvalidOperationException($"trees_cli compare failed ({code}): {output}");
     }
+
+    /// <summary>
+    /// Every entry under the directory as the catalog must list it (<c>trees_cli.py catalog-names</c>): one line per
+    /// entry, "name mode uid gid size mtime", sorted by name; names not in UTF-8 escaped as the product's convention says.
+    /// </summary>
+    public static async Task<string[]> CatalogEntriesAsync(string directory)
+    {
+        var (code, output) = await Machine.RunAsync(Machine.Python, [Cli, "catalog-names", directory]);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"trees_cli catalog-names failed ({code}): {output}");
+        }
+        using var list = JsonDocument.Parse(output);
+        return [.. list.RootElement.EnumerateArray().Select(e => Entry(e.GetProperty("name").GetString()!, e))];
+    }
+
+    /// <summary>One entry as <see cref="CatalogEntriesAsync"/> writes it, from a name and a stat-like JSON object.</summary>
+    public static string Entry(string name, JsonElement stat) =>
+        $"{JsonSerializer.Serialize(name)} mode={stat.GetProperty("mode")} uid={stat.GetProperty("uid")} gid={stat.GetProperty("gid")} " +
+        $"size={stat.GetProperty("size")} mtime={stat.GetProperty("mtime")}";
 
     private static void Check((int ExitCode, string Output) result, string what)
     {

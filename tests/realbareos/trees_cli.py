@@ -5,6 +5,12 @@
   trees_cli.py snapshot DIR OUT.json        records what a restore must reproduce, plus each sparse file's allocation
   trees_cli.py compare OUT.json DIR         prints every difference (one per line) and exits 1 if there is any;
                                             a sparse file must come back with no more than its allocation + 64 KiB
+  trees_cli.py catalog-names DIR            prints a JSON list of every entry under DIR as the catalog must hold it,
+                                            sorted by name: name (relative, directories ending in /), mode, uid, gid,
+                                            size, mtime (seconds); in names names that are not UTF-8 with each such byte
+                                            as U+F700 + byte, and so each byte of a U+F700..U+F7FF character (the
+                                            escape ARCHITECTURE.md describes; written here again so the test does not
+                                            take the product's word for it)
 """
 import json
 import os
@@ -29,6 +35,32 @@ def allocations(root):
             if stat.S_ISREG(st.st_mode) and st.st_blocks * 512 < st.st_size:
                 out[os.fsdecode(os.path.relpath(path, b))] = allocated(path)
     return out
+
+
+def catalog_name(raw):
+    out = []
+    for c in raw.decode("utf-8", "surrogateescape"):
+        code = ord(c)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(chr(0xF700 + code - 0xDC00))
+        elif 0xF700 <= code <= 0xF7FF:
+            out.extend(chr(0xF700 + b) for b in c.encode("utf-8"))
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def catalog_names(root):
+    b = os.fsencode(root)
+    names = []
+    for dirpath, dirnames, filenames in os.walk(b):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            is_dir = os.path.isdir(path) and not os.path.islink(path)
+            st = os.lstat(path)
+            names.append({"name": catalog_name(os.path.relpath(path, b)) + ("/" if is_dir else ""), "mode": st.st_mode,
+                          "uid": st.st_uid, "gid": st.st_gid, "size": st.st_size, "mtime": int(st.st_mtime)})
+    return sorted(names, key=lambda e: e["name"])
 
 
 def jsonable(value):
@@ -58,6 +90,8 @@ def main(argv):
         for p in problems:
             print(p)
         return 1 if problems else 0
+    elif argv[0] == "catalog-names":
+        json.dump(catalog_names(argv[1]), sys.stdout, indent=1)
     else:
         sys.stderr.write(__doc__)
         return 2
