@@ -10,10 +10,14 @@ public static class Trees
 
     public static async Task MakeAsync(string directory) => Check(await Machine.RunAsync(Machine.Python, [Cli, "make", directory]), "make");
 
-    /// <summary>Records the tree as it is now; returns the file holding the record.</summary>
-    public static async Task<string> SnapshotAsync(string directory)
+    /// <summary>The corpus a zfs-fuse file system can hold (no xattrs, no ACLs).</summary>
+    public static async Task MakePlainAsync(string directory) =>
+        Check(await Machine.RunAsync(Machine.Python, [Cli, "make-plain", directory]), "make-plain");
+
+    /// <summary>Records the tree as it is now (into <paramref name="record"/>, default beside it); returns the record's file.</summary>
+    public static async Task<string> SnapshotAsync(string directory, string? record = null)
     {
-        var record = directory.TrimEnd('/') + ".expected.json";
+        record ??= directory.TrimEnd('/') + ".expected.json";
         Check(await Machine.RunAsync(Machine.Python, [Cli, "snapshot", directory, record]), "snapshot");
         return record;
     }

@@ -8,7 +8,7 @@ import pytest
 
 from baculaworld import Bacula, ensure_packages
 from conftest import host_binary
-from trees import diff, make_corpus, snapshot
+from trees import diff, make_corpus, plain_corpus, snapshot
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_reader_failing_mid_stream_is_not_a_plain_backup_ok_and_says_why(bacula_
 
 def test_zfs_dataset_through_bacula_bpipe_as_a_raw_send_stream(built_host, zfsw, work):
     """Any source behind Bacula: a zfs dataset's send stream is the one bpipe file; the restore receives it into a new dataset."""
-    from test_zfs_stream import dataset, plain_corpus, userrefs
+    from test_zfs_stream import dataset, userrefs
     ensure_packages()
     ds, mnt = dataset(zfsw)
     plain_corpus(os.path.join(mnt, "tree"))

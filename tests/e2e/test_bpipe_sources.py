@@ -9,8 +9,8 @@ import time
 
 from conftest import host_binary
 from test_vz7_backup import assert_nothing_left, corpus
-from test_zfs_stream import dataset, plain_corpus, userrefs
-from trees import diff, snapshot
+from test_zfs_stream import dataset, userrefs
+from trees import diff, plain_corpus, snapshot
 from vzworld import NAME, UUID
 
 READER = [host_binary(), "bpipe-reader"]

@@ -5,7 +5,7 @@ no snapshot, and a restarted host sweeping what a killed one left."""
 import os
 import time
 
-from trees import diff, make_corpus, snapshot
+from trees import diff, make_corpus, plain_corpus, snapshot
 from zfsworld import run
 
 FATAL, INFO = 3, 6
@@ -29,24 +29,6 @@ def backup(fd, host, ds, **kw):
     jobid = fd.backup("source=zfs:dataset=%s:socket=%s" % (ds, host.socket), **kw)
     assert fd.job(jobid)["status"] == "T", fd.job(jobid)["messages"]
     return jobid
-
-
-def plain_corpus(root):
-    """Every entry type zfs-fuse can hold (it has no user xattrs or ACLs)."""
-    os.makedirs(os.path.join(root, "dir", "sub"))
-    b = os.fsencode(root)
-    for rel, data in ((b"small.txt", b"hello\n"), (b"dir/sub/data.bin", os.urandom(300_000)), (b"K\xdcBLER.csv", b"latin-1\n")):
-        with open(os.path.join(b, rel), "wb") as f:
-            f.write(data)
-        os.utime(os.path.join(b, rel), ns=(1_700_000_000_000_000_001, 1_700_000_000_123_456_789))
-    os.chown(os.path.join(b, b"dir/sub/data.bin"), 1234, 4321)
-    with open(os.path.join(root, "sparse.img"), "wb") as f:
-        f.write(b"head")
-        f.truncate(8 << 20)
-    os.link(os.path.join(root, "small.txt"), os.path.join(root, "dir", "hardlink"))
-    os.symlink("small.txt", os.path.join(root, "link"))
-    os.mkfifo(os.path.join(root, "fifo"))
-    os.mknod(os.path.join(root, "dir", "null"), 0o600 | 0o020000, os.makedev(1, 3))
 
 
 def test_full_and_incremental_streams_restore_into_a_new_dataset_exactly(zfsw, host, fd):

@@ -9,8 +9,8 @@ import subprocess
 import time
 
 from conftest import host_binary
-from test_zfs_stream import backup, dataset, messages, plain_corpus, userrefs
-from trees import diff, snapshot
+from test_zfs_stream import backup, dataset, messages, userrefs
+from trees import diff, plain_corpus, snapshot
 from zfsworld import run
 
 WARNING = 4

@@ -67,6 +67,24 @@ def make_corpus(root):
     os.utime(b, ns=(1_600_000_000_000_000_009, 1_600_000_000_000_000_009))
 
 
+def plain_corpus(root):
+    """Every entry type zfs-fuse can hold (it has no user xattrs or ACLs)."""
+    os.makedirs(os.path.join(root, "dir", "sub"))
+    b = os.fsencode(root)
+    for rel, data in ((b"small.txt", b"hello\n"), (b"dir/sub/data.bin", os.urandom(300_000)), (b"K\xdcBLER.csv", b"latin-1\n")):
+        with open(os.path.join(b, rel), "wb") as f:
+            f.write(data)
+        os.utime(os.path.join(b, rel), ns=(1_700_000_000_000_000_001, 1_700_000_000_123_456_789))
+    os.chown(os.path.join(b, b"dir/sub/data.bin"), 1234, 4321)
+    with open(os.path.join(root, "sparse.img"), "wb") as f:
+        f.write(b"head")
+        f.truncate(8 << 20)
+    os.link(os.path.join(root, "small.txt"), os.path.join(root, "dir", "hardlink"))
+    os.symlink("small.txt", os.path.join(root, "link"))
+    os.mkfifo(os.path.join(root, "fifo"))
+    os.mknod(os.path.join(root, "dir", "null"), 0o600 | 0o020000, os.makedev(1, 3))
+
+
 def snapshot(root, with_root_times=True):
     """Everything a restore must reproduce, keyed by the path's bytes relative to root."""
     b = os.fsencode(root)

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The restore-truth corpus for the C# real-Bareos tests (tests/e2e/trees.py is the one implementation):
   trees_cli.py make DIR                     creates the corpus in DIR (which must not exist)
-  trees_cli.py snapshot DIR OUT.json        records what a restore must reproduce, plus each sparse file's allocation
+  trees_cli.py make-plain DIR               creates the corpus a zfs-fuse file system can hold (no xattrs, no ACLs)
+  trees_cli.py snapshot DIR OUT.json        records what a restore must reproduce, plus each sparse file's data extents
   trees_cli.py compare OUT.json DIR         prints every difference (one per line) and exits 1 if there is any;
-                                            a sparse file must come back with no more than its allocation + 64 KiB
+                                            a sparse file must come back with no more allocated than its data extents + 64 KiB
   trees_cli.py catalog-names DIR            prints a JSON list of every entry under DIR as the catalog must hold it,
                                             sorted by name: name (relative, directories ending in /), mode, uid, gid,
                                             size, mtime (seconds); in names names that are not UTF-8 with each such byte
@@ -18,11 +19,29 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from trees import allocated, diff, make_corpus, snapshot  # noqa: E402
+from trees import allocated, diff, make_corpus, plain_corpus, snapshot  # noqa: E402
 
 
 def encode(tree):
     return {os.fsdecode(k) if isinstance(k, bytes) else k: v for k, v in tree.items()}
+
+
+def data_bytes(path):
+    """Bytes in the file's data extents (SEEK_DATA/SEEK_HOLE): what a sparse copy must allocate. Not st_blocks, which
+    zfs-fuse reports as 1 for every file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size, pos, total = os.fstat(fd).st_size, 0, 0
+        while pos < size:
+            try:
+                start = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break  # no data after pos
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            total, pos = total + end - start, end
+        return total
+    finally:
+        os.close(fd)
 
 
 def allocations(root):
@@ -32,8 +51,8 @@ def allocations(root):
         for name in filenames:
             path = os.path.join(dirpath, name)
             st = os.lstat(path)
-            if stat.S_ISREG(st.st_mode) and st.st_blocks * 512 < st.st_size:
-                out[os.fsdecode(os.path.relpath(path, b))] = allocated(path)
+            if stat.S_ISREG(st.st_mode) and (data := data_bytes(path)) < st.st_size:
+                out[os.fsdecode(os.path.relpath(path, b))] = data
     return out
 
 
@@ -76,6 +95,8 @@ def jsonable(value):
 def main(argv):
     if argv[0] == "make":
         make_corpus(argv[1])
+    elif argv[0] == "make-plain":
+        plain_corpus(argv[1])
     elif argv[0] == "snapshot":
         with open(argv[2], "w") as f:
             json.dump({"tree": jsonable(snapshot(argv[1])), "sparse": allocations(argv[1])}, f)
