@@ -120,12 +120,13 @@ class DataCallbacks:
         try:
             reply = self.call("FileClose", m.FileCloseRequest, m.FileCloseResponse,
                               {"session": self.session, "token": io["token"]})
+            text = "%s: data stream incomplete after %d bytes: %s" % (name, reply["bytes"], reply["error"])
         except RpcError as e:
-            reply = {"complete": False, "bytes": 0, "error": "cannot confirm its data stream: " + e.detail}
+            reply = {"complete": False}
+            text = "%s: data stream not confirmed: %s" % (name, e.detail)
         if reply["complete"]:
             return self.fd.bRC_OK
         iop.status = -1
-        text = "%s: data stream incomplete after %d bytes: %s" % (name, reply["bytes"], reply["error"])
         if self.restore is not None:
             self.restore["data_ok"] = False
             self.error(text)  # one file of a restore failed; the others go on

@@ -123,7 +123,13 @@ class Channel:
         except (OSError, h2.exceptions.ProtocolError) as e:
             if self._aborted:
                 raise RpcError(1, "the job was cancelled")
-            raise RpcError(14, "connection to the host at %s failed: %s" % (self.path, e))
+            raise self._lost(e.strerror if isinstance(e, OSError) and e.strerror else e)
+
+    def _lost(self, why):
+        """The connection broke in the middle of a job: a host stopped, killed or restarted. Its sessions die with it;
+        a new host's start-up sweep undoes what they left (snapshots, mounts)."""
+        return RpcError(14, "lost the connection to the BackupPlugins host at %s (%s): the host stopped during the job; "
+                            "it undoes what the job left behind when it starts again" % (self.path, why))
 
     def _unary(self, method, payload, timeout, deadline):
         conn = self.conn
@@ -143,7 +149,7 @@ class Channel:
             if not data:
                 if self._aborted:
                     raise RpcError(1, "the job was cancelled")
-                raise RpcError(14, "the host at %s closed the connection" % self.path)
+                raise self._lost("it closed the connection")
             for event in conn.receive_data(data):
                 if getattr(event, "stream_id", stream_id) != stream_id:
                     continue
@@ -157,7 +163,7 @@ class Channel:
                 elif isinstance(event, h2.events.StreamReset):
                     raise RpcError(14, "the host reset the call (error %s)" % event.error_code)
                 elif isinstance(event, h2.events.ConnectionTerminated):
-                    raise RpcError(14, "the host closed the connection (%s)" % event.error_code)
+                    raise self._lost("it ended the connection, HTTP/2 error %s" % event.error_code)
             self._flush()
         status = int(headers.get(b"grpc-status", b"2"))
         if status != 0:
@@ -179,7 +185,7 @@ class Channel:
                 self.sock.settimeout(max(0.001, deadline - time.monotonic()))
                 data = self.sock.recv(65536)
                 if not data:
-                    raise RpcError(14, "the host closed the connection")
+                    raise self._lost("it closed the connection")
                 conn.receive_data(data)
                 continue
             chunk = body[offset:offset + window]

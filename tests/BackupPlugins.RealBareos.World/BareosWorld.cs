@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Diagnostics;
+using System.Net.Sockets;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 
@@ -42,12 +43,53 @@ public class BareosWorld
         await StartAsync(Server(images["bareos"], "dir"), "bareos-dir", Config.DirectorPort);
         _ = catalog;
 
-        _host = Start(Machine.HostBinary, ["serve", "--socket", HostSocket, "--config", WriteHostConfig()], Path.Combine(Work, "host.log"));
-        await WaitForFileAsync(HostSocket, "the BackupPlugins host", Path.Combine(Work, "host.log"));
+        await StartHostAsync();
         _fileDaemon = Start(FileDaemon.Daemon, ["-f", "-c", ConfigRoot], Path.Combine(fdWork, "stdout.log"),
             new Dictionary<string, string> { ["PYTHONPATH"] = FileDaemon.PluginDirectory });
         await Machine.WaitForPortAsync(Config.FileDaemonPort, () => Logs(), TimeSpan.FromSeconds(30), () => _fileDaemon.HasExited);
     }
+
+    /// <summary>Starts the BackupPlugins host on <see cref="HostSocket"/> (its start-up sweep runs before it listens).</summary>
+    public async Task StartHostAsync()
+    {
+        if (_host is { HasExited: false })
+        {
+            throw new InvalidOperationException("the BackupPlugins host is running already");
+        }
+        // a killed host leaves its socket file behind: the new one replaces it (a stale file refuses connections)
+        var host = _host = Start(Machine.HostBinary, ["serve", "--socket", HostSocket, "--config", WriteHostConfig()], HostLog);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await probe.ConnectAsync(new UnixDomainSocketEndPoint(HostSocket));
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !host.HasExited)
+            {
+                await Task.Delay(100);
+            }
+            catch (SocketException ex)
+            {
+                throw new InvalidOperationException($"the BackupPlugins host did not start ({ex.Message}): {File.ReadAllText(HostLog)}");
+            }
+        }
+    }
+
+    /// <summary>Kills the host with SIGKILL, as a crash or the OOM killer would.</summary>
+    public async Task KillHostAsync()
+    {
+        var host = _host ?? throw new InvalidOperationException("no BackupPlugins host was started");
+        host.Kill();
+        await host.WaitForExitAsync();
+    }
+
+    public string HostLog => Path.Combine(Work, "host.log");
+
+    /// <summary>The host's state directory (its effect journal is under journal/).</summary>
+    public string HostState => Path.Combine(Work, "state");
 
     /// <summary>Adds a FileSet and a backup Job for it and reloads the director.</summary>
     public async Task AddBackupJobAsync(string name, string fileSetBody, string extraJobLines = "")
@@ -178,7 +220,7 @@ public class BareosWorld
     private string WriteHostConfig()
     {
         var path = Path.Combine(Work, "host.json");
-        File.WriteAllText(path, $$"""{ "StateDirectory": "{{Path.Combine(Work, "state")}}" }""");
+        File.WriteAllText(path, $$"""{ "StateDirectory": "{{HostState}}" }""");
         return path;
     }
 
@@ -212,19 +254,6 @@ public class BareosWorld
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private async Task WaitForFileAsync(string path, string what, string log)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!File.Exists(path))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{what} did not start: {(File.Exists(log) ? File.ReadAllText(log) : "")}");
-            }
-            await Task.Delay(100);
-        }
     }
 
     private static async Task<Dictionary<string, string>> BuildImagesAsync()

@@ -38,6 +38,35 @@ public sealed partial class Bconsole(string program, string config)
             : throw new InvalidOperationException($"\"{command}\" failed: {answer.RootElement}");
     }
 
+    /// <summary>
+    /// What the file daemon says it has sent for a running job (<c>status client</c>), or null when it does not list the
+    /// job as running.
+    /// </summary>
+    public async Task<(long Files, long Bytes)?> ProgressAsync(string client, int jobId)
+    {
+        var status = await RunAsync($"status client={client}");
+        var m = Regex.Match(status, $@"JobId {jobId} Job .*? is running\.(?:.|\n)*?Files=([\d,]+) Bytes=([\d,]+)");
+        return m.Success ? (Number(m.Groups[1].Value), Number(m.Groups[2].Value)) : null;
+    }
+
+    /// <summary>Polls <see cref="ProgressAsync"/> until the job has sent at least <paramref name="bytes"/> or <paramref name="files"/>.</summary>
+    public async Task WaitForProgressAsync(string client, int jobId, long bytes = long.MaxValue, long files = long.MaxValue)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (await ProgressAsync(client, jobId) is not { } p || (p.Bytes < bytes && p.Files < files))
+        {
+            if (Field(await RunAsync($"llist jobid={jobId}"), "jobstatus") is "T" or "W" or "E" or "e" or "f" or "A")
+            {
+                throw new InvalidOperationException($"job {jobId} ended before it got that far: {await WaitAsync(jobId)}");
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"job {jobId} did not get that far in 2 minutes: {await RunAsync($"status client={client}")}");
+            }
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>Runs a job (a backup or a restore command line ending in "yes"), waits for it, returns its catalog record.</summary>
     public async Task<JobResult> RunJobAsync(string command) => await WaitAsync(await QueueAsync(command));
 

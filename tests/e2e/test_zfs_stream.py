@@ -101,8 +101,9 @@ def test_failed_or_cancelled_job_leaves_no_snapshot_and_a_killed_host_is_swept(z
     killed = fd.backup("source=zfs:dataset=%s:socket=%s" % (ds, host.socket), kill_after_files=[1, host.proc.pid])
     # The stream was complete when the host died, but the job could not be ended: said, and not taken as a base.
     assert fd.job(killed)["status"] == "W"
-    assert messages(fd, killed, 4) == ["backupplugins: ending the job: connection to the host at %s failed: [Errno 104] "
-                                       "Connection reset by peer\n" % host.socket]
+    assert messages(fd, killed, 4) == ["backupplugins: ending the job: lost the connection to the BackupPlugins host at %s "
+                                       "(Connection reset by peer): the host stopped during the job; it undoes what the job "
+                                       "left behind when it starts again\n" % host.socket]
     assert [n for n, _ in zfsw.snapshots(ds)] == ["bp-F-%d" % killed]
     assert userrefs("%s@bp-F-%d" % (ds, killed)) == "0"  # never held: the next Incremental will not start from it
     host.proc.wait()
