@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Diagnostics;
-using System.Net.Sockets;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 
@@ -15,7 +14,7 @@ public class BareosWorld
 {
     private readonly List<IContainer> _containers = [];
     private Process? _fileDaemon;
-    private Process? _host;
+    private HostProcess? _host;
 
     public BareosConfig Config { get; } = new(Machine.FreePort(), Machine.FreePort(), Machine.FreePort(), Machine.FreePort());
     public string Work { get; } = Directory.CreateTempSubdirectory("bp-realbareos-").FullName;
@@ -44,7 +43,7 @@ public class BareosWorld
         _ = catalog;
 
         await StartHostAsync();
-        _fileDaemon = Start(FileDaemon.Daemon, ["-f", "-c", ConfigRoot], Path.Combine(fdWork, "stdout.log"),
+        _fileDaemon = Machine.StartDaemon(FileDaemon.Daemon, ["-f", "-c", ConfigRoot], Path.Combine(fdWork, "stdout.log"),
             new Dictionary<string, string> { ["PYTHONPATH"] = FileDaemon.PluginDirectory });
         await Machine.WaitForPortAsync(Config.FileDaemonPort, () => Logs(), TimeSpan.FromSeconds(30), () => _fileDaemon.HasExited);
     }
@@ -52,39 +51,15 @@ public class BareosWorld
     /// <summary>Starts the BackupPlugins host on <see cref="HostSocket"/> (its start-up sweep runs before it listens).</summary>
     public async Task StartHostAsync()
     {
-        if (_host is { HasExited: false })
+        if (_host is { Alive: true })
         {
             throw new InvalidOperationException("the BackupPlugins host is running already");
         }
-        // a killed host leaves its socket file behind: the new one replaces it (a stale file refuses connections)
-        var host = _host = Start(Machine.HostBinary, ["serve", "--socket", HostSocket, "--config", WriteHostConfig()], HostLog);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await probe.ConnectAsync(new UnixDomainSocketEndPoint(HostSocket));
-                return;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !host.HasExited)
-            {
-                await Task.Delay(100);
-            }
-            catch (SocketException ex)
-            {
-                throw new InvalidOperationException($"the BackupPlugins host did not start ({ex.Message}): {File.ReadAllText(HostLog)}");
-            }
-        }
+        _host = await HostProcess.StartAsync(HostSocket, WriteHostConfig(), HostLog);
     }
 
     /// <summary>Kills the host with SIGKILL, as a crash or the OOM killer would.</summary>
-    public async Task KillHostAsync()
-    {
-        var host = _host ?? throw new InvalidOperationException("no BackupPlugins host was started");
-        host.Kill();
-        await host.WaitForExitAsync();
-    }
+    public Task KillHostAsync() => (_host ?? throw new InvalidOperationException("no BackupPlugins host was started")).KillAsync();
 
     public string HostLog => Path.Combine(Work, "host.log");
 
@@ -165,13 +140,14 @@ public class BareosWorld
 
     public async Task DisposeAsync()
     {
-        foreach (var p in new[] { _fileDaemon, _host })
+        if (_fileDaemon is { HasExited: false })
         {
-            if (p is { HasExited: false })
-            {
-                p.Kill(entireProcessTree: true);
-                await p.WaitForExitAsync();
-            }
+            _fileDaemon.Kill(entireProcessTree: true);
+            await _fileDaemon.WaitForExitAsync();
+        }
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
         }
         foreach (var c in Enumerable.Reverse(_containers))
         {
@@ -222,38 +198,6 @@ public class BareosWorld
         var path = Path.Combine(Work, "host.json");
         File.WriteAllText(path, $$"""{ "StateDirectory": "{{HostState}}" }""");
         return path;
-    }
-
-    /// <summary>Starts a daemon of this machine in the foreground; its standard output and error go to <paramref name="log"/>.</summary>
-    private static Process Start(string program, string[] args, string log, IDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[k] = v;
-        }
-        var process = Process.Start(start)!;
-        var file = new StreamWriter(log, append: true) { AutoFlush = true };
-        var gate = new Lock();
-        void Write(string? line)
-        {
-            if (line is not null)
-            {
-                lock (gate)
-                {
-                    file.WriteLine(line);
-                }
-            }
-        }
-        process.OutputDataReceived += (_, e) => Write(e.Data);
-        process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 
     private static async Task<Dictionary<string, string>> BuildImagesAsync()

@@ -101,6 +101,38 @@ public static class Machine
         return (process.ExitCode, await stdout + await stderr);
     }
 
+    /// <summary>Starts a daemon of this machine in the foreground; its standard output and error go to <paramref name="log"/>.</summary>
+    public static Process StartDaemon(string program, string[] args, string log, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+        var process = Process.Start(start)!;
+        var file = new StreamWriter(log, append: true) { AutoFlush = true };
+        var gate = new Lock();
+        void Write(string? line)
+        {
+            if (line is not null)
+            {
+                lock (gate)
+                {
+                    file.WriteLine(line);
+                }
+            }
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
     private static string FindRoot()
     {
         var dir = AppContext.BaseDirectory;

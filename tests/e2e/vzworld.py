@@ -17,13 +17,18 @@ NAME = "testcustomer.testproject.q3arena"
 
 
 class VzWorld:
-    def __init__(self, work):
+    def __init__(self, work, attach=False):
+        """Makes the node under `work`; with attach=True, stands for one an earlier process made there."""
         self.work = work
         self.state = os.path.join(work, "vzstate")
         self.private_root = os.path.join(work, "vz", "private")
         self.ct_root = os.path.join(work, "vz", "root")
         self.mount_root = os.path.join(work, "mnt", "bareos")
         self.config = os.path.join(work, "host.json")
+        os.environ["FAKE_VZ_STATE"] = self.state
+        self.prlctl_path, self.ploop_path = os.path.join(FAKES, "prlctl"), os.path.join(FAKES, "ploop")
+        if attach:
+            return
         os.makedirs(os.path.join(self.state, "fs"))
         image = os.path.join(self.state, "fs.img")
         with open(image, "wb") as f:
@@ -35,8 +40,6 @@ class VzWorld:
                 "Prlctl": os.path.join(FAKES, "prlctl"), "Ploop": os.path.join(FAKES, "ploop"),
                 "PrivateRoot": self.private_root, "CtRoot": self.ct_root, "MountRoot": self.mount_root,
                 "CommandTimeoutSeconds": 60}}, "StateDirectory": os.path.join(work, "state")}, f)
-        os.environ["FAKE_VZ_STATE"] = self.state
-        self.prlctl_path, self.ploop_path = os.path.join(FAKES, "prlctl"), os.path.join(FAKES, "ploop")
 
     @property
     def env(self):
