@@ -32,6 +32,7 @@ public class BareosWorld
         var images = await BuildImagesAsync();
         FileDaemon = await FileDaemonInstall.FindAsync();
         var fdWork = Path.Combine(Work, "fd");
+        Directory.CreateDirectory(TraceDirectory);
         Config.Write(ConfigRoot, FileDaemon, fdWork, Path.Combine(Work, "dir"), Path.Combine(Work, "sd"));
         Console = new Bconsole(FileDaemon.Bconsole, Path.Combine(ConfigRoot, "bconsole.conf"));
 
@@ -44,7 +45,7 @@ public class BareosWorld
 
         await StartHostAsync();
         _fileDaemon = Machine.StartDaemon(FileDaemon.Daemon, ["-f", "-c", ConfigRoot], Path.Combine(fdWork, "stdout.log"),
-            new Dictionary<string, string> { ["PYTHONPATH"] = FileDaemon.PluginDirectory });
+            new Dictionary<string, string> { ["PYTHONPATH"] = FileDaemon.PluginDirectory, ["BP_TRACE_DIR"] = TraceDirectory });
         await Machine.WaitForPortAsync(Config.FileDaemonPort, () => Logs(), TimeSpan.FromSeconds(30), () => _fileDaemon.HasExited);
     }
 
@@ -60,6 +61,9 @@ public class BareosWorld
 
     /// <summary>Kills the host with SIGKILL, as a crash or the OOM killer would.</summary>
     public Task KillHostAsync() => (_host ?? throw new InvalidOperationException("no BackupPlugins host was started")).KillAsync();
+
+    /// <summary>Where the tracing module tests/realbareos/bareos-fd-bptrace.py writes the calls of each job (&lt;jobid&gt;.jsonl).</summary>
+    public string TraceDirectory => Path.Combine(Work, "traces");
 
     public string HostLog => Path.Combine(Work, "host.log");
 

@@ -414,15 +414,17 @@ class JobCore:
             # (Bareos 25.1, measured with the restore-truth corpus)
             self.call("set_file_attributes", rp)
             return
+        # Bareos 25.1 (traced in the real file daemon, tests/BackupPlugins.RealBareos.Tests/TraceTests.cs): attributes are
+        # set when the data has been written, then the file is closed, then its ACL and xattr streams follow
+        self.call("set_file_attributes", rp)
+        if status == fd.CF_EXTRACT:
+            self.call("plugin_io", fd.IoPacket(fd.IO_CLOSE))
         if entry.get("acl"):
             # the core stores an ACL stream with a terminating NUL and hands it back with it (Bareos 25.1, measured)
             self.call("set_acl", fd.AclPacket(entry["ofname"], bytearray(base64.b64decode(entry["acl"]) + b"\0")))
         for name, value in entry.get("xattrs", []):
             self.call("set_xattr", fd.XattrPacket(entry["ofname"], bytearray(base64.b64decode(name)),
                                                   bytearray(base64.b64decode(value))))
-        self.call("set_file_attributes", rp)
-        if status == fd.CF_EXTRACT:
-            self.call("plugin_io", fd.IoPacket(fd.IO_CLOSE))
 
 
 def run(spec_path, result_path):
