@@ -17,13 +17,8 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
     [Fact]
     public async Task CancelInTheMiddleOfAZfsStream_EndsTheJobCancelled_AndLeavesNoSnapshotBehind()
     {
-        await using var pool = await ZfsPool.CreateAsync(world.Work, "bprbc" + Random.Shared.Next(100000, 999999));
-        var (dataset, mount) = await pool.CreateDatasetAsync("data");
-        await WriteDataAsync(Path.Combine(mount, "big.bin"), 256 << 20);
-        await world.AddBackupJobAsync("fault-cancel", ZfsFileSet(dataset), Slow);
-
-        var jobId = await world.Console.QueueAsync("run job=fault-cancel level=Full yes");
-        await world.Console.WaitForProgressAsync(BareosConfig.Client, jobId, bytes: 16 << 20);
+        var (pool, dataset, jobId) = await StartSlowZfsBackupAsync("fault-cancel");
+        await using var _ = pool;
         output.WriteLine(await world.Console.RunAsync($"cancel jobid={jobId} yes"));
         var job = await world.Console.WaitAsync(jobId);
         output.WriteLine(job.ToString());
@@ -73,13 +68,8 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
     [Fact]
     public async Task HostKilledMidStream_FailsTheJobWithinTenSeconds_AndTheNextHostSweepsTheSnapshot()
     {
-        await using var pool = await ZfsPool.CreateAsync(world.Work, "bprbk" + Random.Shared.Next(100000, 999999));
-        var (dataset, mount) = await pool.CreateDatasetAsync("data");
-        await WriteDataAsync(Path.Combine(mount, "big.bin"), 256 << 20);
-        await world.AddBackupJobAsync("fault-kill-stream", ZfsFileSet(dataset), Slow);
-
-        var jobId = await world.Console.QueueAsync("run job=fault-kill-stream level=Full yes");
-        await world.Console.WaitForProgressAsync(BareosConfig.Client, jobId, bytes: 16 << 20);
+        var (pool, dataset, jobId) = await StartSlowZfsBackupAsync("fault-kill-stream");
+        await using var _ = pool;
         var (job, seconds) = await KillHostAndWaitAsync(jobId);
         try
         {
@@ -134,12 +124,33 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
         Assert.Contains($"{BareosConfig.Client} Version: 25.1.0", await world.Console.RunAsync($"status client={BareosConfig.Client}"));
     }
 
-    private string ZfsFileSet(string dataset) => $$"""
-          Include {
-            Options { Signature = XXH128 }
-            Plugin = "{{world.Plugin($"source=zfs:dataset={dataset}")}}"
-          }
-        """;
+    /// <summary>
+    /// A dataset holding 256 MiB of incompressible data in a pool of its own, and a Full of it through a job slowed to
+    /// 8 MB/s, returned once the file daemon has sent 16 MiB of the stream.
+    /// </summary>
+    private async Task<(ZfsPool Pool, string Dataset, int JobId)> StartSlowZfsBackupAsync(string job)
+    {
+        var pool = await ZfsPool.CreateAsync(world.Work, "bprb" + Random.Shared.Next(100000, 999999));
+        try
+        {
+            var (dataset, mount) = await pool.CreateDatasetAsync("data");
+            await WriteDataAsync(Path.Combine(mount, "big.bin"), 256 << 20);
+            await world.AddBackupJobAsync(job, $$"""
+                  Include {
+                    Options { Signature = XXH128 }
+                    Plugin = "{{world.Plugin($"source=zfs:dataset={dataset}")}}"
+                  }
+                """, Slow);
+            var jobId = await world.Console.QueueAsync($"run job={job} level=Full yes");
+            await world.Console.WaitForProgressAsync(BareosConfig.Client, jobId, bytes: 16 << 20);
+            return (pool, dataset, jobId);
+        }
+        catch
+        {
+            await pool.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>Incompressible data, written once: 1 MiB of random bytes repeated with a counter.</summary>
     private static async Task WriteDataAsync(string path, long size)
