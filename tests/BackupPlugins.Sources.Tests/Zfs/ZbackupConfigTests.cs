@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Config;
 using BackupPlugins.Sources.Zfs.Sync;
 
 namespace BackupPlugins.Sources.Tests.Zfs;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Globalization;
+using BackupPlugins.Core.Config;
 
 namespace BackupPlugins.Sources.Zfs.Sync;
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Text;
 
-namespace BackupPlugins.Sources.Zfs.Sync;
+namespace BackupPlugins.Core.Config;
 
 /// <summary>
 /// An .ini file read the way Python's <c>configparser.ConfigParser()</c> reads it (the seed scripts' format):
 /// <c>[section]</c> headers, <c>key = value</c> or <c>key: value</c>, keys case-insensitive, values continued on
-/// indented lines, full-line <c>#</c>/<c>;</c> comments, <c>[DEFAULT]</c> keys inherited by every section, and
+/// lines indented deeper than their key (empty lines between continuation lines kept), full-line <c>#</c>/<c>;</c>
+/// comments, <c>[DEFAULT]</c> keys inherited by every section, and
 /// BasicInterpolation (<c>%(key)s</c>, <c>%%</c>). Duplicate sections or keys are errors, as in configparser.
 /// </summary>
 public sealed class IniFile
@@ -31,26 +32,31 @@ public sealed class IniFile
         Dictionary<string, string>? section = null;
         string? sectionName = null;
         string? key = null;
+        var keyIndent = 0;
+        var blanks = 0; // empty lines inside a value are kept if an indented line follows (empty_lines_in_values)
         var number = 0;
         foreach (var raw in text.Replace("\r\n", "\n").Split('\n'))
         {
             number++;
             var line = raw.TrimEnd();
             var trimmed = line.TrimStart();
+            var indent = line.Length - trimmed.Length;
             if (trimmed.StartsWith('#') || trimmed.StartsWith(';'))
             {
                 continue;
             }
             if (trimmed.Length == 0)
             {
-                key = null;
+                blanks++;
                 continue;
             }
-            if (line.Length > trimmed.Length && key is not null && section is not null)
+            if (key is not null && section is not null && indent > keyIndent)
             {
-                section[key] += "\n" + trimmed; // continuation of a multi-line value
+                section[key] += new string('\n', blanks + 1) + trimmed; // continuation of a multi-line value
+                blanks = 0;
                 continue;
             }
+            blanks = 0;
             if (trimmed.StartsWith('[') && trimmed.EndsWith(']'))
             {
                 sectionName = trimmed[1..^1];
@@ -76,6 +82,7 @@ public sealed class IniFile
                 throw ini.Error(number, $"\"{trimmed}\" is neither [section] nor key = value");
             }
             key = trimmed[..split].Trim().ToLowerInvariant();
+            keyIndent = indent;
             if (!section.TryAdd(key, trimmed[(split + 1)..].Trim()))
             {
                 throw ini.Error(number, $"key \"{key}\" appears twice in [{sectionName}]");
