@@ -52,7 +52,13 @@ def test_prlctl_lists_and_refuses_like_prlctl(vz):
     assert vz.prlctl("list", "-o", "name,uuid,status", "--vmtype", "ct", "--all", UUID).stdout.split("\n")[1].split() == [
         "testcustomer.testproject.q3arena", "{%s}" % UUID, "stopped"]
     twice = vz.prlctl("register", os.path.join(vz.private_root, UUID), "--preserve-uuid", check=False)
+    # every action but list first prints prlctl's deprecation warning (PrlCtl.cpp main(), vz7-u17 and later)
     assert (twice.returncode, twice.stderr) == (
-        1, "Failed to register the container: the container with UUID {%s} is already registered.\n" % UUID)
+        1, "WARNING: You are using a deprecated CLI component that won't be installed by default in the next major"
+        " release. Please use virsh instead\n"
+        "Failed to register the container: the container with UUID {%s} is already registered.\n" % UUID)
     missing = vz.prlctl("list", "11111111-2222-4333-8444-555555555555", check=False)
-    assert (missing.returncode, missing.stderr) == (255, "Failed to get VM config: The virtual machine could not be found.\n")
+    # PRL_ERR_VM_UUID_NOT_FOUND's brief and long text (libprlsdk PrlErrStringsStorage_PS.cpp), as get_vm_config prints it
+    assert (missing.returncode, missing.stderr) == (
+        255, "Failed to get VM config: The virtual machine could not be found. The virtual machine is not registered in"
+        " the virtual machine directory on this server. Contact your Virtuozzo administrator for assistance.\n")

@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """State and helpers shared by the fake `prlctl` and `ploop` (Virtuozzo 7 tools cannot run on this machine).
 
-The fakes keep their state in $FAKE_VZ_STATE/state.json (containers, ploop devices), log every argv to
-$FAKE_VZ_STATE/calls.log and act on real files: $FAKE_VZ_STATE/fs must be a btrfs file system (the tests
+The fakes keep their state in $FAKE_VZ_STATE/state.json (containers, ploop devices; VMs: see prlvm.py), log every
+argv to $FAKE_VZ_STATE/calls.log and act on real files: $FAKE_VZ_STATE/fs must be a btrfs file system (the tests
 loop-mount one); a container's file system is a btrfs subvolume ($FAKE_VZ_STATE/fs/<key>/live), a ploop snapshot
 is a read-only btrfs snapshot of it (copy-on-write, inode times and ctimes kept, as a ploop delta keeps them),
 and mounts are real read-only bind mounts, so data, owners, times and leftover mounts are all real. Output formats, messages and exit codes
 follow OpenVZ/ploop tools/ploop.c, tools/ploop-snapshot.c, lib/ploop.c and the prlctl reference.
 
 Fault injection: $FAKE_VZ_STATE/faults.json maps "<tool> <command>" to
-{"exit": N, "stderr": "...", "times": K} (fail K times), {"stdout": "..."} (exit 0 printing that instead),
-{"sleep": seconds} (hang before acting) or {"run": argv} (run a command first, e.g. the container writing a file);
-"skip": N lets the first N calls pass.
+{"exit": N, "stderr": "...", "times": K} (fail K times, without "times" every time; "stdout" is printed first),
+{"stdout": "..."} (exit 0 printing that instead), {"sleep": seconds} (hang before acting), {"run": argv} (run a
+command first, e.g. the container writing a file), and for prlctl's VM commands {"noop": true} (print success, change
+nothing: a suspend that "works" but leaves the VM running) or {"state": "paused"} (print success, end in that state);
+"skip": N lets the first N calls pass; "vm": <name|uuid> limits the fault to calls naming that VM.
 
 Test-side setup (not part of either tool):  fakevz.py create-ct STATE PRIVATE_ROOT CT_ROOT UUID NAME STATUS
 """
@@ -48,7 +50,8 @@ def locked_state():
     with open(os.path.join(d, "state.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = os.path.join(d, "state.json")
-        state = json.load(open(path)) if os.path.exists(path) else {"cts": {}, "devices": {}}
+        state = json.load(open(path)) if os.path.exists(path) else {"cts": {}, "devices": {}, "vms": {}}
+        state.setdefault("vms", {})
         yield state
         tmp = path + ".tmp"
         with open(tmp, "w") as f:
@@ -68,20 +71,23 @@ def write_json(path, value):
     os.replace(path + ".tmp", path)
 
 
-def apply_faults(tool, command):
+def apply_faults(tool, command, target=None):
+    """Acts on the fault for "<tool> <command>", if any. A fault with "vm": <name|uuid> applies only to calls whose
+    target argument is exactly that. Returns the fault when it is one the command itself carries out ("noop": true,
+    "state": ...), else None."""
     path = os.path.join(state_dir(), "faults.json")
     if not os.path.exists(path):
-        return
+        return None
     with open(path + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         faults = json.load(open(path))
         fault = faults.get("%s %s" % (tool, command))
-        if not fault:
-            return
+        if not fault or ("vm" in fault and fault["vm"] != target):
+            return None
         if fault.get("skip"):  # let this many calls pass first
             fault["skip"] -= 1
             write_json(path, faults)
-            return
+            return None
         if fault.get("times") is not None:
             fault["times"] -= 1
             if fault["times"] <= 0:
@@ -92,11 +98,15 @@ def apply_faults(tool, command):
     if fault.get("sleep"):
         time.sleep(fault["sleep"])
     if fault.get("exit"):
+        sys.stdout.write(fault.get("stdout", ""))  # what the tool printed before it failed
         sys.stderr.write(fault.get("stderr", "injected failure") + "\n")
         sys.exit(fault["exit"])
     if "stdout" in fault:  # the tool "succeeds" but prints something else than it should
         sys.stdout.write(fault["stdout"])
         sys.exit(0)
+    if fault.get("noop") or "state" in fault:  # the tool says it worked; the VM is not (or not so) changed
+        return fault
+    return None
 
 
 def parse_uuid(text):
