@@ -71,7 +71,7 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
         try
         {
             var result = await task;
-            var toolResult = new ToolResult(result.ExitCode, stdout.ToString(), stderr.Text, stopwatch.Elapsed);
+            var toolResult = new ToolResult(result.ExitCode, stdout.ToString(), Quiet(command, stderr.Text), stopwatch.Elapsed);
             LogExited(command.ToString(), result.ExitCode, stopwatch.ElapsedMilliseconds);
             if (!command.SuccessCodes.Contains(result.ExitCode))
             {
@@ -82,7 +82,7 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new ToolFailedException(command, $"timed out after {command.Timeout.TotalSeconds:0} s and was stopped",
-                new ToolResult(-1, stdout.ToString(), stderr.Text, stopwatch.Elapsed));
+                new ToolResult(-1, stdout.ToString(), Quiet(command, stderr.Text), stopwatch.Elapsed));
         }
         catch (OperationCanceledException)
         {
@@ -99,7 +99,7 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
             // forever, holding whatever it reads (a snapshot, a device). Stop it.
             StopProcess(task.ProcessId);
             throw new ToolFailedException(command, $"stopped: its {(input is not null ? "input or " : "")}output stream failed: {ex.Message}",
-                new ToolResult(-1, stdout.ToString(), stderr.Text, stopwatch.Elapsed));
+                new ToolResult(-1, stdout.ToString(), Quiet(command, stderr.Text), stopwatch.Elapsed));
         }
         finally
         {
@@ -147,4 +147,9 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Command} was cancelled")]
     private partial void LogCancelled(string command);
+
+    /// <summary>The standard error without the tool's <see cref="ToolCommand.StandardErrorNoise"/> lines.</summary>
+    private static string Quiet(ToolCommand command, string stderr) =>
+        command.StandardErrorNoise.Count == 0 ? stderr
+            : string.Join('\n', stderr.Split('\n').Where(line => !command.StandardErrorNoise.Contains(line.TrimEnd('\r'))));
 }

@@ -27,6 +27,18 @@ public class ToolRunnerTests
     }
 
     [Fact]
+    public async Task Run_NoiseTheToolAlwaysPrints_IsLeftOutOfTheFailure()
+    {
+        var ex = await Assert.ThrowsAsync<ToolFailedException>(() => _runner.RunAsync(
+            new ToolCommand(["ls", "/nonexistent-bp"]) { StandardErrorNoise = ["unrelated", "ls: cannot access '/nonexistent-bp': No such file or directory"] },
+            CancellationToken.None));
+        Assert.Equal("ls /nonexistent-bp: exit code 2", ex.Message);
+        var kept = await Assert.ThrowsAsync<ToolFailedException>(() => _runner.RunAsync(
+            new ToolCommand(["ls", "/nonexistent-bp"]) { StandardErrorNoise = ["ls: cannot access"] }, CancellationToken.None));
+        Assert.EndsWith("No such file or directory", kept.Message); // whole lines only
+    }
+
+    [Fact]
     public async Task Run_AcceptedExitCode_IsNotAFailure()
     {
         var result = await _runner.RunAsync(new ToolCommand(["ls", "/nonexistent-bp"]) { SuccessCodes = [0, 2] }, CancellationToken.None);

@@ -15,6 +15,11 @@ public sealed record ToolCommand(IReadOnlyList<string> Argv)
     public string? Session { get; init; }
     /// <summary>Exit codes that count as success (default: 0).</summary>
     public IReadOnlyList<int> SuccessCodes { get; init; } = [0];
+    /// <summary>
+    /// Standard-error lines the tool prints on every call whatever happens (a deprecation notice): left out of
+    /// <see cref="ToolResult.StandardErrorTail"/>, so a failure is reported in the tool's own words about it.
+    /// </summary>
+    public IReadOnlyList<string> StandardErrorNoise { get; init; } = [];
 
     public override string ToString() => string.Join(' ', Argv.Select(Quote));
 

@@ -47,6 +47,16 @@ public sealed class PrlctlTool(Vz7Settings settings, IToolRunner runner, string?
         result is { ExitCode: > 0 } && (result.StandardErrorTail.Contains("could not be found", StringComparison.OrdinalIgnoreCase)
             || result.StandardErrorTail.Contains("does not exist", StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>
+    /// What prlctl prints on standard error before every action but <c>list</c> since Virtuozzo 7 update 17
+    /// (prlctl's <c>PrlCtl.cpp</c>, <c>main</c>): not part of any failure.
+    /// </summary>
+    public const string DeprecationNotice =
+        "WARNING: You are using a deprecated CLI component that won't be installed by default in the next major release. Please use virsh instead";
+
     private ToolCommand Command(string[] args) =>
-        new([settings.Prlctl, .. args]) { Session = session, Timeout = TimeSpan.FromSeconds(settings.CommandTimeoutSeconds) };
+        new([settings.Prlctl, .. args])
+        {
+            Session = session, Timeout = TimeSpan.FromSeconds(settings.CommandTimeoutSeconds), StandardErrorNoise = [DeprecationNotice],
+        };
 }
