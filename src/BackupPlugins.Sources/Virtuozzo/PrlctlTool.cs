@@ -39,6 +39,34 @@ public sealed class PrlctlTool(Vz7Settings settings, IToolRunner runner, string?
             ? ["register", privateDir, "--preserve-uuid"]
             : ["register", privateDir, "--uuid", newUuid]), cancellationToken);
 
+    /// <summary>A virtual machine by name or UUID (<c>list -i -j</c>), or null when prlctl says there is none.</summary>
+    public async Task<PrlctlVmInfo?> VmInfoAsync(string vm, CancellationToken cancellationToken)
+    {
+        var command = Command(["list", "-i", "-j", vm]);
+        ToolResult result;
+        try
+        {
+            result = await runner.RunAsync(command, cancellationToken);
+        }
+        catch (ToolFailedException ex) when (SaysNotFound(ex.Result))
+        {
+            return null;
+        }
+        return ToolOutput.Parse(command, result, PrlctlVmInfo.Parse);
+    }
+
+    /// <summary>
+    /// Suspends or resumes a VM (by UUID) and checks that prlctl did what it said: its exit code (the seed ignored it),
+    /// then the state read back. A VM left in another state is this command's failure, said with the state found.
+    /// </summary>
+    public async Task<PrlctlVmInfo> ChangeStateAsync(string uuid, string action, string expected, CancellationToken cancellationToken)
+    {
+        var command = Command([action, uuid]);
+        var result = await runner.RunAsync(command, cancellationToken);
+        var now = await VmInfoAsync(uuid, cancellationToken) ?? throw ToolOutput.Unreadable(command, result, $"the virtual machine {uuid} is gone");
+        return now.State == expected ? now : throw ToolOutput.Unreadable(command, result, $"the virtual machine is {now.State}, not {expected}");
+    }
+
     /// <summary>
     /// prlctl's words for an unknown container: "Failed to get VM config: The virtual machine could not be found."
     /// (prlctl's <c>get_vm_config</c>), and "… does not exist." in the per-VM actions.
