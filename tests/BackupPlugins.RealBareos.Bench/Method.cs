@@ -14,4 +14,7 @@ public static class Method
         "    children (zfs send). The native zfs job's zfs send runs outside the file daemon and is not counted.",
         "  job s, files/s: from the bconsole run to the director's job report in its message log (polled every 10 ms).",
     ];
+
+    /// <summary>The 1, 5 and 15 minute load averages.</summary>
+    public static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 }

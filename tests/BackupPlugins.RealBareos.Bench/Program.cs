@@ -38,6 +38,7 @@ var progress = Console.Error;
 var report = new Report($"Bridge against the real Bareos 25.1 file daemon: medians of {options.Rounds} round(s); " +
                         $"MB = 10^6 bytes; {(options.Quick ? "QUICK scale, for development" : "full scale")}");
 report.Notes.AddRange(Method.Notes);
+report.Notes.Add($"  machine: {Environment.ProcessorCount} CPUs; load average at the start {Method.LoadAverage()}");
 var world = new BareosWorld();
 Jobs? jobs = null;
 var status = 0;
@@ -66,6 +67,7 @@ finally
     await progress.WriteLineAsync("removing the world (containers, daemons, files)");
     await world.DisposeAsync();
 }
+report.Notes.Add($"  load average at the end {Method.LoadAverage()} (other work on the machine shows here)");
 report.Notes.Add("jobs:");
 report.Notes.AddRange((jobs?.All ?? []).Select(m => "  " + m));
 report.Print(table);
