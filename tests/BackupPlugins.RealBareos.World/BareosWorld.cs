@@ -23,6 +23,14 @@ public class BareosWorld
     public string Shim => Path.Combine(Machine.Root, "bareos-shim");
     public Bconsole Console { get; private set; } = null!;
     public int FileDaemonProcessId => _fileDaemon!.Id;
+    public int HostProcessId => _host!.Id;
+    /// <summary>
+    /// The storage daemon as this machine sees it (a container's processes are visible here): the <c>bareos-sd</c>
+    /// whose command line names this world's configuration, since other worlds may run beside this one.
+    /// </summary>
+    public int StorageDaemonProcessId => Machine.ProcessIdOf("bareos-sd", ConfigRoot);
+    /// <summary>The director's message log: every job's messages, its report last.</summary>
+    public string DirectorMessages => Path.Combine(Work, "dir", "messages.log");
     public bool FileDaemonAlive => _fileDaemon is { HasExited: false };
     public FileDaemonInstall FileDaemon { get; private set; } = null!;
 

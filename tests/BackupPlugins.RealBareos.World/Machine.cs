@@ -61,6 +61,34 @@ public static class Machine
         }
     }
 
+    /// <summary>The one process of this machine whose program is named <paramref name="program"/> and whose arguments include <paramref name="argument"/>.</summary>
+    public static int ProcessIdOf(string program, string argument)
+    {
+        var found = Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && CommandLine(pid) is [var argv0, .. var rest] && Path.GetFileName(argv0) == program && rest.Contains(argument))
+            .ToList();
+        return found.Count == 1
+            ? found[0]
+            : throw new InvalidOperationException($"{found.Count} processes of {program} with argument {argument}, expected one");
+    }
+
+    private static string[] CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (IOException)
+        {
+            return []; // ended meanwhile
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Runs a program (argv, no shell) to its end; returns exit code and output (stdout then stderr).</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string program, IEnumerable<string> args,
         IDictionary<string, string>? environment = null, string? input = null, TimeSpan? timeout = null)
