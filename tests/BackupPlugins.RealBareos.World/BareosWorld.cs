@@ -23,7 +23,7 @@ public class BareosWorld
     public string Shim => Path.Combine(Machine.Root, "bareos-shim");
     public Bconsole Console { get; private set; } = null!;
     public int FileDaemonProcessId => _fileDaemon!.Id;
-    public int HostProcessId => _host!.Id;
+    public int HostProcessId => _host!.ProcessId;
     /// <summary>
     /// The storage daemon as this machine sees it (a container's processes are visible here): the <c>bareos-sd</c>
     /// whose command line names this world's configuration, since other worlds may run beside this one.

@@ -14,6 +14,7 @@ public sealed class HostProcess : IAsyncDisposable
     public string Socket { get; }
     public string Log { get; }
     public bool Alive => !_process.HasExited;
+    public int ProcessId => _process.Id;
 
     /// <summary>
     /// Starts a host and returns once its socket accepts connections (after its start-up sweep). A socket file left by
