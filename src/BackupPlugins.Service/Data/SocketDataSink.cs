@@ -32,6 +32,9 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
     /// <summary>
     /// Repeats a kernel-side copy into the socket (<paramref name="step"/> returns bytes moved, 0 at the end, -1 with
     /// errno) on a thread of its own. Cancel (or the stall watchdog) shuts the socket down, which ends a blocked call.
+    /// The socket's descriptor stays non-blocking once .NET has used it asynchronously (the token was read so), whatever
+    /// <see cref="Socket.Blocking"/> says: a full socket answers EAGAIN, and the pump waits in poll(2) until it can
+    /// write (retrying at once spun a core: 15,000 calls a second, 7 s of CPU per GiB, measured in a real Bareos job).
     /// </summary>
     private Task PumpAsync(string call, Func<int, nint> step, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() =>
@@ -53,7 +56,12 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
                     return;
                 }
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is EINTR or EAGAIN)
+                if (errno == EAGAIN)
+                {
+                    WaitWritable(outFd); // the socket's buffer is full
+                    continue;
+                }
+                if (errno == EINTR)
                 {
                     continue;
                 }
@@ -61,6 +69,26 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
                 throw new IOException($"{call} into the data connection failed: {Marshal.GetPInvokeErrorMessage(errno)}");
             }
         }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>Blocks until the socket can take data, it fails, or a second passes (the caller then tries again).</summary>
+    private static unsafe void WaitWritable(int fd)
+    {
+        var entry = new PollFd { Fd = fd, Events = PollOut };
+        poll(&entry, 1, 1000);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
+
+    private const short PollOut = 4;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static unsafe partial int poll(PollFd* fds, nuint count, int timeoutMilliseconds);
 
     private const uint SpliceMove = 1, SpliceMore = 4;
     private const int SetPipeSize = 1031, PipeSize = 1 << 20;
