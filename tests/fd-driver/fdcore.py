@@ -58,6 +58,12 @@ class JobCore:
         self.record_calls = spec.get("record_calls", True)
         self.io_kinds = {}  # restore: what kind of descriptor the plugin handed to the core, by output name  # off only for benchmarks
         fd._core = self
+        # Benchmarks only: the plugin's CPU time, measured inside each callback (see tests/benchmark/shim_cost.py).
+        self.cpu = CallbackClock() if spec.get("callback_cpu") else None
+        self.profile = None
+        if spec.get("profile"):
+            import cProfile
+            self.profile = cProfile.Profile()  # wall clock: a CPU clock costs a system call per event and skews the shares
         if spec.get("fd_version", 25) < 22:
             del fd.iostat_do_in_core
 
@@ -90,7 +96,16 @@ class JobCore:
             self.job_message(fd.M_FATAL, "python-fd: %s not found in module\n" % name)
             return fd.bRC_Error
         try:
-            result = fn(*args)
+            if self.cpu is not None:
+                result = self.cpu.run(name, fn, args)
+            elif self.profile is not None:
+                self.profile.enable()
+                try:
+                    result = fn(*args)
+                finally:
+                    self.profile.disable()
+            else:
+                result = fn(*args)
         except Exception:
             self.job_message(fd.M_FATAL, "python-fd: traceback: %s" % traceback.format_exc())
             return fd.bRC_Error
@@ -132,8 +147,13 @@ class JobCore:
             self.status = "A"
         elif self.fatal:
             self.status = "f"
-        return {"status": self.status, "messages": self.messages, "calls": self.calls, "files": self.files,
-                "io_kinds": self.io_kinds}
+        result = {"status": self.status, "messages": self.messages, "calls": self.calls, "files": self.files,
+                  "io_kinds": self.io_kinds}
+        if self.cpu is not None:
+            result["callback_cpu"] = self.cpu.report()
+        if self.profile is not None:
+            self.profile.dump_stats(self.spec["profile"])
+        return result
 
     # ---- backup -----------------------------------------------------------------------------------
     def backup(self):
@@ -423,6 +443,63 @@ class JobCore:
         self.call("set_file_attributes", rp)
         if status == fd.CF_EXTRACT:
             self.call("plugin_io", fd.IoPacket(fd.IO_CLOSE))
+
+
+class CallbackClock:
+    """CPU time of this thread inside each plugin callback (the file daemon's own work is outside it), less the
+    fake bareosfd.StatPacket's constructor (C code in a real file daemon, slow Python here) and the clock's own cost."""
+
+    def __init__(self):
+        self.clock = time.thread_time_ns
+        self.spent = {}
+        self.fake_ns = 0
+        self.fake_calls = 0
+        self.job_start = self.clock()
+        real = fd.StatPacket
+
+        def timed_stat_packet(*args, **kw):
+            start = self.clock()
+            packet = real(*args, **kw)
+            self.fake_ns += self.clock() - start
+            self.fake_calls += 1
+            return packet
+
+        fd.StatPacket = timed_stat_packet
+        self.overhead_ns = self.calibrate()
+
+    def run(self, name, fn, args):
+        clock = self.clock
+        wall = time.perf_counter_ns()
+        start = clock()
+        result = fn(*args)
+        spent = clock() - start
+        wall = time.perf_counter_ns() - wall
+        entry = self.spent.get(name)
+        if entry is None:
+            entry = self.spent[name] = [0, 0, 0]
+        entry[0] += 1
+        entry[1] += spent
+        entry[2] += wall - spent  # waiting (for the host, mostly)
+        return result
+
+    def calibrate(self):
+        """What run() measures around a callback that does nothing: subtracted once per call."""
+        noop = lambda *args: 0  # noqa: E731
+        saved, self.spent = self.spent, {}
+        samples = []
+        for _ in range(5):
+            self.spent = {}
+            for _ in range(20000):
+                self.run("noop", noop, ())
+            samples.append(self.spent["noop"][1] / 20000)
+        self.spent = saved
+        return min(samples)
+
+    def report(self):
+        calls = sum(entry[0] for entry in self.spent.values())
+        return {"callbacks": self.spent, "overhead_ns_per_call": self.overhead_ns, "calls": calls,
+                "fake_stat_packet_ns": self.fake_ns, "fake_stat_packets": self.fake_calls,
+                "job_cpu_ns": self.clock() - self.job_start}
 
 
 def run(spec_path, result_path):
