@@ -447,24 +447,14 @@ class JobCore:
 
 class CallbackClock:
     """CPU time of this thread inside each plugin callback (the file daemon's own work is outside it), less the
-    fake bareosfd.StatPacket's constructor (C code in a real file daemon, slow Python here) and the clock's own cost."""
+    clock's own cost. The fake bareosfd.StatPacket (slow Python with type checks) gives way to a plain one whose
+    constructor costs about what the C one of a real file daemon does."""
 
     def __init__(self):
         self.clock = time.thread_time_ns
         self.spent = {}
-        self.fake_ns = 0
-        self.fake_calls = 0
         self.job_start = self.clock()
-        real = fd.StatPacket
-
-        def timed_stat_packet(*args, **kw):
-            start = self.clock()
-            packet = real(*args, **kw)
-            self.fake_ns += self.clock() - start
-            self.fake_calls += 1
-            return packet
-
-        fd.StatPacket = timed_stat_packet
+        fd.StatPacket = PlainStatPacket
         self.overhead_ns = self.calibrate()
 
     def run(self, name, fn, args):
@@ -498,8 +488,30 @@ class CallbackClock:
     def report(self):
         calls = sum(entry[0] for entry in self.spent.values())
         return {"callbacks": self.spent, "overhead_ns_per_call": self.overhead_ns, "calls": calls,
-                "fake_stat_packet_ns": self.fake_ns, "fake_stat_packets": self.fake_calls,
                 "job_cpu_ns": self.clock() - self.job_start}
+
+
+class PlainStatPacket:
+    """bareosfd.StatPacket without the checks, for benchmarks: same arguments (positional in this order, or by
+    name); about 1 µs to make here, 0.1-0.7 µs for the C type of Bareos 25.1 (positional, by name)."""
+    __slots__ = ("st_dev", "st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_rdev", "st_size", "st_atime",
+                 "st_mtime", "st_ctime", "st_blksize", "st_blocks")
+
+    def __init__(self, dev=0, ino=0, mode=0o100700, nlink=0, uid=0, gid=0, rdev=0, size=-1, atime=0, mtime=0, ctime=0,
+                 blksize=4096, blocks=1):
+        self.st_dev = dev
+        self.st_ino = ino
+        self.st_mode = mode
+        self.st_nlink = nlink
+        self.st_uid = uid
+        self.st_gid = gid
+        self.st_rdev = rdev
+        self.st_size = size if size != -1 else 2 ** 64 - 1
+        self.st_atime = atime
+        self.st_mtime = mtime
+        self.st_ctime = ctime
+        self.st_blksize = blksize
+        self.st_blocks = blocks
 
 
 def run(spec_path, result_path):
