@@ -1,14 +1,19 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The shim's CPU per entry for a backup of N small files, driven exactly as python3-fd drives it.
+"""The shim's CPU per entry for a backup of N small files, driven as python3-fd drives it.
 
-    /usr/bin/python3 tests/benchmark/shim_cost.py [--files 20000] [--runs 3] [--profile] [--incremental]
+    /usr/bin/python3 tests/benchmark/shim_cost.py [--files 20000] [--runs 3] [--incremental] [--profile] [--driver]
 
-A real host walks a tree of N files of 0.5-4 KiB; the FD driver runs a Full through the shim (path data path,
-io-in-core) and measures this thread's CPU time inside every callback (time.thread_time_ns), so the driver's own
-work (reading the data, its records) is outside the figure. The fake bareosfd.StatPacket gives way to a plain class
-that costs about what the C one does (fdcore.PlainStatPacket). Waiting for the host is not CPU time and is not counted; the host's CPU is
-read from /proc. --profile adds a cProfile run of the callbacks (by function, inflated by the profiler: read the
-shares, not the µs). --incremental adds an Incremental with nothing changed after the Full, timed whole.
+A real host walks a tree of N files of 0.5-4 KiB (path data path, io-in-core). Two measurements, both CPU time of
+the file daemon's thread (waiting for the host is not counted; the host's CPU is read from /proc):
+
+A. The shim alone: a file daemon's loop in this process (fd_loop.py) with Bareos 25.1's own bareosfd packet types,
+   timed as a whole, less the loop's own cost (the same loop with a plugin that does nothing). The headline figure.
+   --profile adds cProfile of this loop by function (inflated by the profiler: read the shares, not the µs).
+B. With --driver (or without Bareos's module), through the FD driver (a sub-interpreter per job, as python3-fd): this
+   thread's CPU inside every callback
+   (time.thread_time_ns, less the clock's own cost, which is large here), by callback; the driver's own work (reading
+   the data, its records) is outside. Its fake StatPacket gives way to a plain one (fdcore.PlainStatPacket).
+--incremental adds an Incremental with nothing changed after the Full, in both.
 Measure CPU, not wall time: the machine is shared.
 """
 import argparse
@@ -25,6 +30,8 @@ sys.path[:0] = [os.path.join(ROOT, "tests", "fd-driver"), os.path.join(ROOT, "te
 
 from conftest import SHIM, Host, host_binary  # noqa: E402
 from fd import FileDaemon  # noqa: E402
+
+import fd_loop  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -71,11 +78,66 @@ def run_job(d, host, tree, level="F", since_job=None, **extra):
     return job, result, wall, process_cpu(host.proc.pid) - host_before
 
 
+def shim_alone(host, tree, runs, incremental, profile):
+    """Measurement A: `runs` Fulls (and unchanged Incrementals) through fd_loop.backup; the best is reported."""
+    real = fd_loop.real_bareosfd()
+    if real is None:
+        print("\nA. The shim alone: skipped (no Bareos 25.1 bareosfd module: see fd_loop.real_bareosfd)")
+        return False
+    sys.path.insert(0, SHIM)
+    from backupplugins_shim.entry import install
+    definition = "source=dir:path=%s:socket=%s:" % (tree, host.socket)
+    since = int(time.time())
+
+    def job(level="F", plugin=None, fd=None):
+        values = fd_loop.job_values(real, level, since)
+        fd = fd or fd_loop.fd_module(real, values)
+        if plugin is None:
+            plugin = {}
+            install(plugin, fd)  # what bareos-fd-backupplugins.py does in a job's fresh interpreter
+        host_before = process_cpu(host.proc.pid)
+        entries, cpu = fd_loop.backup(plugin, fd, definition, values, level, since)
+        return entries, cpu, process_cpu(host.proc.pid) - host_before
+
+    def loop_cost(n, level):
+        values = fd_loop.job_values(real, level, since)
+        fd = fd_loop.fd_module(real, values)
+        old = 0 if level == "I" else since
+        stat = real.StatPacket(mode=0o100644, size=1000, mtime=old, ctime=old)
+        return min(job(level, fd_loop.null_plugin(fd, n, stat), fd)[1] for _ in range(3)) / n
+
+    def report(what, level, results):
+        n = results[0][0]
+        loop = loop_cost(n, level)
+        cpu = [c / n - loop for _, c, _ in results]
+        print("  %-21s %7.2f µs/entry   (runs: %s; the loop's own %.2f µs taken out; host %.1f µs/entry)"
+              % (what, min(cpu) * 1e6, ", ".join("%.2f" % (c * 1e6) for c in cpu), loop * 1e6,
+                 min(h for _, _, h in results) / n * 1e6))
+        return n
+
+    print("\nA. The shim alone, Bareos 25.1's packet types (%s)" % time.strftime("%Y-%m-%d %H:%M"))
+    job()  # warm-up, not counted: the host's first job compiles its code, the tree comes into the caches
+    n = report("Full", "F", [job() for _ in range(runs)])
+    if incremental:
+        report("unchanged Incremental", "I", [job("I") for _ in range(runs)])
+    print("  (%d entries)" % n)
+    if profile:
+        import cProfile
+        prof = cProfile.Profile()
+        prof.enable()
+        job()
+        prof.disable()
+        path = os.path.join(os.path.dirname(tree), "shim.prof")
+        prof.dump_stats(path)
+        print_profile(path, n)
+    return True
+
+
 def print_profile(path, entries, top=25):
     stats = pstats.Stats(path)
     total = stats.total_tt
-    print("\n  cProfile of the callbacks (%d entries; profiler-inflated total %.1f µs/entry), by own time (wall clock: a"
-          "\n  socket's recv includes the wait for the host):" % (entries, total / entries * 1e6))
+    print("\n  cProfile of a Full through the loop (%d entries; profiler-inflated total %.1f µs/entry, loop included), by"
+          "\n  own time (wall clock: a socket's recv includes the wait for the host):" % (entries, total / entries * 1e6))
     rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]
     for (filename, line, func), (cc, nc, tt, ct, _) in rows:
         where = "%s:%d" % (os.path.relpath(filename, ROOT) if filename.startswith(ROOT) else os.path.basename(filename), line)
@@ -89,6 +151,7 @@ def main():
     ap.add_argument("--dir", default="/var/tmp")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--incremental", action="store_true")
+    ap.add_argument("--driver", action="store_true", help="measurement B too")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="bp-shimcost-", dir=a.dir)
     host = Host(host_binary(), work).start()
@@ -96,6 +159,8 @@ def main():
         tree = os.path.join(work, "small")
         make_tree(tree, a.files)
         time.sleep(1.1)  # every file's times lie before the Full's start second (an Incremental finds nothing)
+        if shim_alone(host, tree, a.runs, a.incremental, a.profile) and not a.driver:
+            return
         d = FileDaemon(os.path.join(work, "fd"), SHIM)
         runs = []
         for _ in range(a.runs):
@@ -103,7 +168,7 @@ def main():
             runs.append((shim_figures(result), wall, host_cpu, job))
         fig, wall, host_cpu, full = min(runs, key=lambda r: r[0]["shim_us"])
         n = fig["entries"]
-        print("\nShim CPU per entry, Full of %d small files (%d entries), best of %d (%s)" % (a.files, n, a.runs, time.strftime("%Y-%m-%d %H:%M")))
+        print("\nB. Through the FD driver, Full of %d small files (%d entries), best of %d" % (a.files, n, a.runs))
         print("  shim callbacks        %7.2f µs/entry   (all runs: %s)" % (fig["shim_us"], ", ".join("%.2f" % r[0]["shim_us"] for r in runs)))
         for name, us in fig["by_callback"].items():
             print("    %-20s %7.2f" % (name, us))
@@ -114,10 +179,6 @@ def main():
         print("  whole job wall        %7.2f s          (shared machine: indicative only)" % wall)
         if a.incremental:
             incremental(d, host, tree, full, n)
-        if a.profile:
-            path = os.path.join(work, "shim.prof")
-            _, result, _, _ = run_job(d, host, tree, profile=path)
-            print_profile(path, len(result["files"]))
     finally:
         host.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -127,7 +188,7 @@ def incremental(d, host, tree, full, n):
     _, result, wall, host_cpu = run_job(d, host, tree, level="I", since_job=full, callback_cpu=True)
     fig = shim_figures(result)
     changed = sum(1 for f in result["files"] if f["type"] not in (10, 11))
-    print("\nIncremental with nothing changed (%d entries, %d saved)" % (fig["entries"], changed))
+    print("\nB. Through the FD driver, Incremental with nothing changed (%d entries, %d saved)" % (fig["entries"], changed))
     print("  shim callbacks        %7.2f µs/entry" % fig["shim_us"])
     for name, us in fig["by_callback"].items():
         print("    %-20s %7.2f" % (name, us))

@@ -9,6 +9,7 @@ incremental/differential, check_file for unseen catalog names in accurate mode, 
 IO_CLOSE, cancel from another thread and no JobEnd after a cancel.
 """
 import base64
+import collections
 import importlib
 import json
 import mmap
@@ -60,10 +61,6 @@ class JobCore:
         fd._core = self
         # Benchmarks only: the plugin's CPU time, measured inside each callback (see tests/benchmark/shim_cost.py).
         self.cpu = CallbackClock() if spec.get("callback_cpu") else None
-        self.profile = None
-        if spec.get("profile"):
-            import cProfile
-            self.profile = cProfile.Profile()  # wall clock: a CPU clock costs a system call per event and skews the shares
         if spec.get("fd_version", 25) < 22:
             del fd.iostat_do_in_core
 
@@ -96,16 +93,7 @@ class JobCore:
             self.job_message(fd.M_FATAL, "python-fd: %s not found in module\n" % name)
             return fd.bRC_Error
         try:
-            if self.cpu is not None:
-                result = self.cpu.run(name, fn, args)
-            elif self.profile is not None:
-                self.profile.enable()
-                try:
-                    result = fn(*args)
-                finally:
-                    self.profile.disable()
-            else:
-                result = fn(*args)
+            result = fn(*args) if self.cpu is None else self.cpu.run(name, fn, args)
         except Exception:
             self.job_message(fd.M_FATAL, "python-fd: traceback: %s" % traceback.format_exc())
             return fd.bRC_Error
@@ -151,8 +139,6 @@ class JobCore:
                   "io_kinds": self.io_kinds}
         if self.cpu is not None:
             result["callback_cpu"] = self.cpu.report()
-        if self.profile is not None:
-            self.profile.dump_stats(self.spec["profile"])
         return result
 
     # ---- backup -----------------------------------------------------------------------------------
@@ -491,27 +477,15 @@ class CallbackClock:
                 "job_cpu_ns": self.clock() - self.job_start}
 
 
-class PlainStatPacket:
-    """bareosfd.StatPacket without the checks, for benchmarks: same arguments (positional in this order, or by
-    name); about 1 µs to make here, 0.1-0.7 µs for the C type of Bareos 25.1 (positional, by name)."""
-    __slots__ = ("st_dev", "st_ino", "st_mode", "st_nlink", "st_uid", "st_gid", "st_rdev", "st_size", "st_atime",
-                 "st_mtime", "st_ctime", "st_blksize", "st_blocks")
+_PlainStat = collections.namedtuple("_PlainStat", ["st_" + name for name in fd._STAT_ARGS])
 
-    def __init__(self, dev=0, ino=0, mode=0o100700, nlink=0, uid=0, gid=0, rdev=0, size=-1, atime=0, mtime=0, ctime=0,
-                 blksize=4096, blocks=1):
-        self.st_dev = dev
-        self.st_ino = ino
-        self.st_mode = mode
-        self.st_nlink = nlink
-        self.st_uid = uid
-        self.st_gid = gid
-        self.st_rdev = rdev
-        self.st_size = size if size != -1 else 2 ** 64 - 1
-        self.st_atime = atime
-        self.st_mtime = mtime
-        self.st_ctime = ctime
-        self.st_blksize = blksize
-        self.st_blocks = blocks
+
+def PlainStatPacket(dev=0, ino=0, mode=0o100700, nlink=0, uid=0, gid=0, rdev=0, size=-1, atime=0, mtime=0, ctime=0,
+                    blksize=4096, blocks=1):
+    """bareosfd.StatPacket without the checks, for benchmarks: the same arguments (positional in this order, or by
+    name); about 0.4 µs to make here, 0.1 µs (positional) to 0.7 µs (by name) for the C type of Bareos 25.1."""
+    return _PlainStat(dev, ino, mode, nlink, uid, gid, rdev, size if size != -1 else 2 ** 64 - 1, atime, mtime, ctime,
+                      blksize, blocks)
 
 
 def run(spec_path, result_path):
