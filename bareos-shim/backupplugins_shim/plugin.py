@@ -26,6 +26,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         self.queue = collections.deque()
         self.more = True
         self.item = None
+        self.xattr_next = 0
         self.io = None
         self.restore = None
         self.cmd = b""
@@ -40,6 +41,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
     # ---- helpers -------------------------------------------------------------------------------
 
     def call(self, name, schema_in, schema_out, request, timeout=None):
+        """A host call; its reply decoded with `schema_out`, or by it if it is a function, job messages replayed."""
         payload = wire.encode(schema_in, request)
         try:
             raw = self.channel.unary(m.SERVICE + name, payload, timeout or self.timeout)
@@ -47,7 +49,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
             if e.code in (1, 4, 14):
                 self.broken = True  # the connection is gone: the host cleans up on its side
             raise
-        reply = wire.decode(schema_out, raw)
+        reply = schema_out(raw) if callable(schema_out) else wire.decode(schema_out, raw)
         for message in reply.get("messages", ()):
             self.fd.JobMessage(message["severity"] or self.fd.M_INFO, message["text"] + "\n")
         return reply

@@ -11,7 +11,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path[:0] = [os.path.join(ROOT, "tests", "fd-driver"), os.path.join(ROOT, "bareos-shim")]
 
 import bareosfd as fd  # noqa: E402  (the FD driver's stand-in)
-from backupplugins_shim import messages as m, wire  # noqa: E402
+from backupplugins_shim import entries, messages as m, wire  # noqa: E402
 from backupplugins_shim.h2client import RpcError  # noqa: E402
 from backupplugins_shim.plugin import Shim  # noqa: E402
 
@@ -63,6 +63,19 @@ def core():
     return c
 
 
+def packed(mode=0o100644, size=0, mtime=0, **more):
+    fields = dict(dev=0, ino=0, mode=mode, nlink=1, uid=0, gid=0, rdev=0, size=size, atime=0, mtime=mtime, ctime=0,
+                  blksize=4096, blocks=0, atime_nsec=0, mtime_nsec=0, ctime_nsec=0, **more)
+    return entries.PACKED_STAT.pack(*fields.values())
+
+
+def entry(fname, size=0, mtime=0, data_path=m.DATA_PATH_PATH):
+    """An entry as the shim holds it after decoding a StartBackupFile reply."""
+    reply = wire.encode(m.StartBackupFileResponse, {"items": [{"file": {
+        "fname": fname, "type": 3, "data_path": data_path, "stat": packed(size=size, mtime=mtime)}}]})
+    return entries.decode_start_backup_file(reply)["items"][0]
+
+
 def shim_with(replies):
     shim = Shim(fd)
     shim.channel = ScriptedChannel(replies)
@@ -73,7 +86,7 @@ def shim_with(replies):
 
 def test_incomplete_data_stream_fails_the_job(core):
     shim = shim_with({"FileClose": {"bytes": 1000, "complete": False, "error": "zfs send exited with code 1"}})
-    shim.item = {"fname": b"/tank/data@bp-7.zfs", "stat": {"size": -1, "mtime": 0}}
+    shim.item = entry(b"/tank/data@bp-7.zfs", size=-1, data_path=m.DATA_PATH_SOCKET)
     a, b = socket.socketpair()
     shim.io = {"fd": a.fileno(), "sock": a, "token": b"t" * 16, "kind": "socket", "fname": b"/tank/data@bp-7.zfs"}
     iop = fd.IoPacket(fd.IO_CLOSE)
@@ -101,7 +114,7 @@ def test_host_error_during_backup_is_fatal_with_its_text(core):
 def test_entry_error_is_reported_and_the_next_entry_follows(core):
     shim = shim_with({"StartBackupFile": {"more": False, "items": [
         {"error": {"fname": "/srv/secret".encode(), "type": 9, "reason": "cannot stat: Permission denied"}},
-        {"file": {"fname": b"/srv/ok", "type": 3, "stat": {"mode": 0o100644, "size": 1}}},
+        {"file": {"fname": b"/srv/ok", "type": 3, "stat": packed(size=1)}},
     ]}})
     sp = fd.SavePacket("cmd", bytes(5))
     assert shim.start_backup_file(sp) == fd.bRC_OK
@@ -142,8 +155,7 @@ def test_unchanged_file_with_a_mtime_just_below_a_whole_second_is_not_reported(c
     # 1764633612.999999999 as a float is 1764633613.0: the check must use the nanosecond value.
     os.utime(path, ns=(1_764_633_612_999_999_999, 1_764_633_612_999_999_999))
     shim = shim_with({})
-    shim.item = {"fname": os.fsencode(path), "open_path": b"", "data_path": m.DATA_PATH_PATH,
-                 "stat": {"size": 3, "mtime": 1_764_633_612}}
+    shim.item = entry(os.fsencode(path), size=3, mtime=1_764_633_612)
     assert shim.plugin_io(fd.IoPacket(fd.IO_OPEN)) == fd.bRC_OK
     assert shim.plugin_io(fd.IoPacket(fd.IO_CLOSE)) == fd.bRC_OK
     assert core.messages == []
