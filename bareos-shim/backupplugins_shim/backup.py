@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Backup callbacks: entries come from the host in batches; acl/xattr are handed out from the entry. This runs for
-every entry of every backup: keep it lean."""
+"""Backup callbacks: entries come from the host in batches, the next one asked for while the current one is handed
+out; acl/xattr are handed out from the entry. This runs for every entry of every backup: keep it lean."""
 from . import messages as m
 from .entries import FileError, decode_start_backup_file, decode_xattr
 from .h2client import RpcError
 
-BATCH = 512
+BATCH = 2048  # entries per StartBackupFile call,
+BATCH_BYTES = 1 << 20  # and about this many bytes of them at most (xattrs and ACLs can be large)
+AHEAD = BATCH // 2  # the next batch is asked for when this many entries are left
 
 
 class BackupCallbacks:
@@ -28,25 +30,37 @@ class BackupCallbacks:
             sp.type = entry.type
             sp.no_read = entry.no_read
             sp.statp = self.fd.StatPacket(*entry.stat)
+            if self.pending is None and self.more and len(queue) <= AHEAD:
+                self.ask(sp)
             return self.fd.bRC_OK
 
     def next_batch(self, sp):
-        """The queue is empty: asks the host for entries. A bRC to return, or None: entries came."""
+        """The queue is empty: waits for the batch asked for (or asks now). A bRC to return, or None: entries came."""
         fd = self.fd
         if not self.started and self.start(m.EVENT_ESTIMATE_COMMAND) != fd.bRC_OK:
             return fd.bRC_Error  # an estimate: python never sees StartBackupJob
         while not self.queue:
-            if not self.more:
-                self.item = None
-                return fd.bRC_Stop
+            if self.pending is None:
+                if not self.more:
+                    self.item = None
+                    return fd.bRC_Stop
+                self.ask(sp)
+            pending, self.pending = self.pending, None
             try:
-                reply = self.call("StartBackupFile", m.StartBackupFileRequest, decode_start_backup_file,
-                                  {"session": self.session, "max_files": BATCH, "flags": bytes(sp.flags or b"")})
+                reply = self.collect(pending, decode_start_backup_file)
             except RpcError as e:
                 return self.fatal(e.detail)
             self.queue.extend(reply["items"])
             self.more = reply["more"]
         return None
+
+    def ask(self, sp):
+        """Starts the StartBackupFile call for the next batch; a failure is kept for when the batch is needed."""
+        try:
+            self.pending = self.send("StartBackupFile", m.StartBackupFileRequest, {
+                "session": self.session, "max_files": BATCH, "max_bytes": BATCH_BYTES, "flags": bytes(sp.flags or b"")})
+        except RpcError as e:
+            self.pending = e
 
     def end_backup_file(self):
         if self.io is not None:

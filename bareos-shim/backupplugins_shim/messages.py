@@ -29,7 +29,9 @@ BackupFile = {
 RestoreObject = {"fname": _f(1, "bytes"), "object_name": _f(2, "string"), "data": _f(3, "bytes"), "index": _f(4, "uint")}
 FileError = {"fname": _f(1, "bytes"), "type": _f(2, "uint"), "reason": _f(3, "string")}
 BackupItem = {"file": _f(1, "msg", sub=BackupFile), "object": _f(2, "msg", sub=RestoreObject), "error": _f(3, "msg", sub=FileError)}
-StartBackupFileRequest = {"session": _f(1, "string"), "max_files": _f(2, "uint"), "flags": _f(3, "bytes")}
+StartBackupFileRequest = {
+    "session": _f(1, "string"), "max_files": _f(2, "uint"), "flags": _f(3, "bytes"), "max_bytes": _f(4, "uint"),
+}
 # Decoded by entries.decode_start_backup_file (this schema is for the schema test and for tests' scripted replies).
 StartBackupFileResponse = {
     "items": _f(1, "msg", True, BackupItem), "more": _f(2, "bool"), "messages": _f(3, "msg", True, JobMessage),

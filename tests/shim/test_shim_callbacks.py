@@ -12,6 +12,7 @@ sys.path[:0] = [os.path.join(ROOT, "tests", "fd-driver"), os.path.join(ROOT, "ba
 
 import bareosfd as fd  # noqa: E402  (the FD driver's stand-in)
 from backupplugins_shim import entries, messages as m, wire  # noqa: E402
+from backupplugins_shim.backup import AHEAD  # noqa: E402
 from backupplugins_shim.h2client import RpcError  # noqa: E402
 from backupplugins_shim.plugin import Shim  # noqa: E402
 
@@ -41,9 +42,16 @@ class ScriptedChannel:
         self.calls = []
 
     def unary(self, method, payload, timeout):
+        return self.result(self.start(method, payload, timeout))
+
+    def start(self, method, payload, timeout):
         name = method.rsplit("/", 1)[1]
         self.calls.append(name)
         reply = self.replies[name]
+        return name, reply.pop(0) if isinstance(reply, list) else reply  # a list: one reply per call, in order
+
+    def result(self, call):
+        name, reply = call
         if isinstance(reply, Exception):
             raise reply
         schema = getattr(m, name + "Response", m.PluginReply)
@@ -120,6 +128,23 @@ def test_entry_error_is_reported_and_the_next_entry_follows(core):
     assert shim.start_backup_file(sp) == fd.bRC_OK
     assert sp.fname == "/srv/ok" and sp.statp.st_size == 1
     assert core.messages == [(fd.M_ERROR, "backupplugins: /srv/secret not saved: cannot stat: Permission denied\n")]
+
+
+def test_the_next_batch_is_asked_for_before_the_entries_run_out_and_its_failure_is_reported_when_it_is_needed(core):
+    files = [{"file": {"fname": b"/srv/f%d" % i, "type": 3, "stat": packed(size=1)}} for i in range(AHEAD + 2)]
+    shim = shim_with({"StartBackupFile": [{"items": files, "more": True}, RpcError(14, "the host closed the connection")]})
+    sp = fd.SavePacket("cmd", bytes(5))
+    assert shim.start_backup_file(sp) == fd.bRC_OK and shim.end_backup_file() == fd.bRC_More
+    assert shim.channel.calls == ["StartBackupFile"]
+    assert shim.start_backup_file(sp) == fd.bRC_OK and shim.end_backup_file() == fd.bRC_More
+    assert shim.channel.calls == ["StartBackupFile", "StartBackupFile"]  # AHEAD entries left: the next batch is asked for
+    for i in range(AHEAD):
+        assert shim.start_backup_file(sp) == fd.bRC_OK and sp.fname == "/srv/f%d" % (i + 2)
+        assert shim.end_backup_file() == fd.bRC_More
+    assert core.messages == []
+    assert shim.start_backup_file(sp) == fd.bRC_Error
+    assert core.messages == [(fd.M_FATAL, "backupplugins: the host closed the connection\n")]
+    assert shim.broken
 
 
 def test_module_functions_never_let_an_exception_out(core, monkeypatch):

@@ -72,6 +72,17 @@ public static class ProtoMapping
         return new V1.BackupItem { File = file };
     }
 
+    /// <summary>About the bytes an entry takes in a StartBackupFile reply (for its byte budget; names counted twice).</summary>
+    public static long ApproximateSize(BackupItem item)
+    {
+        long size = 16 + PackedStat.Size + 2L * item.Name.Length + item.Link.Length + (item.Acl?.Length ?? 0) + (item.Error?.Length ?? 0);
+        foreach (var (name, value) in item.Xattrs)
+        {
+            size += 8 + name.Length + value.Length;
+        }
+        return size;
+    }
+
     public static V1.FileType ToProto(EntryKind kind) => kind switch
     {
         EntryKind.Regular => V1.FileType.FtReg,
