@@ -13,7 +13,7 @@ sys.path[:0] = [os.path.join(ROOT, "tests", "fd-driver"), os.path.join(ROOT, "ba
 import bareosfd as fd  # noqa: E402  (the FD driver's stand-in)
 from backupplugins_shim import entries, messages as m, wire  # noqa: E402
 from backupplugins_shim.backup import AHEAD  # noqa: E402
-from backupplugins_shim.h2client import RpcError  # noqa: E402
+from backupplugins_shim.h2client import RpcError, _message  # noqa: E402
 from backupplugins_shim.plugin import Shim  # noqa: E402
 
 
@@ -196,3 +196,18 @@ def test_after_a_failed_load_other_callbacks_fail_quietly(core, tmp_path, monkey
     assert module.start_backup_file(fd.SavePacket("c", bytes(5))) == fd.bRC_Error
     assert len(core.messages) == 1 and core.messages[0][0] == fd.M_FATAL
     assert "socket=%s" % sock in core.messages[0][1]
+
+
+def test_a_reply_is_its_grpc_message_however_its_data_frames_cut_it():
+    message = bytes(range(256)) * 300
+    framed = b"\0" + len(message).to_bytes(4, "big") + message
+    for cuts in ([], [3], [5], [6, 70_000], [1, 2, 3, 4]):
+        chunks = [framed[a:b] for a, b in zip([0] + cuts, cuts + [len(framed)])]
+        assert _message(chunks) == message, cuts
+    assert _message([framed + b"more"]) == message
+    with pytest.raises(RpcError, match="cut short"):
+        _message([framed[:-1]])
+    with pytest.raises(RpcError, match="empty response"):
+        _message([b"\0\0"])
+    with pytest.raises(RpcError, match="compressed"):
+        _message([b"\1" + framed[1:]])
