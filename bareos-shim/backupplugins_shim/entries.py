@@ -100,7 +100,7 @@ def _file(data, pos, end):
     ftype = data_path = 0
     no_read = False
     stat = None
-    xattrs = ()
+    xattrs = ()  # a tuple, not a list: an entry of bytes, ints and tuples only is dropped from the collector's lists
     while pos < end:
         key = data[pos]
         pos += 1

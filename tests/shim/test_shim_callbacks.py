@@ -14,6 +14,7 @@ import bareosfd as fd  # noqa: E402  (the FD driver's stand-in)
 from backupplugins_shim import entries, messages as m, wire  # noqa: E402
 from backupplugins_shim.backup import AHEAD  # noqa: E402
 from backupplugins_shim.h2client import RpcError, _message  # noqa: E402
+from backupplugins_shim.entry import install  # noqa: E402
 from backupplugins_shim.plugin import Shim  # noqa: E402
 
 
@@ -148,18 +149,17 @@ def test_the_next_batch_is_asked_for_before_the_entries_run_out_and_its_failure_
 
 
 def test_module_functions_never_let_an_exception_out(core, monkeypatch):
-    module = importlib.import_module("bareos-fd-backupplugins")
-
     def boom(*args):
         raise KeyError("surprise")
 
     for name in ("start_backup_file", "plugin_io", "create_file", "end_restore_file", "check_file", "get_xattr"):
-        monkeypatch.setattr(module._shim, name, boom)
-    for fn, arg in ((module.start_backup_file, fd.SavePacket("c", bytes(5))), (module.plugin_io, fd.IoPacket(fd.IO_OPEN)),
-                    (module.create_file, fd.RestorePacket()), (module.check_file, "/x"),
-                    (module.get_xattr, fd.XattrPacket("/x"))):
-        assert fn(arg) == fd.bRC_Error
-    assert module.end_restore_file() == fd.bRC_Error
+        monkeypatch.setattr(Shim, name, boom)
+    module = {}
+    install(module, fd)  # as bareos-fd-backupplugins.py does, with the methods that raise
+    for name, arg in (("start_backup_file", fd.SavePacket("c", bytes(5))), ("plugin_io", fd.IoPacket(fd.IO_OPEN)),
+                      ("create_file", fd.RestorePacket()), ("check_file", "/x"), ("get_xattr", fd.XattrPacket("/x"))):
+        assert module[name](arg) == fd.bRC_Error
+    assert module["end_restore_file"]() == fd.bRC_Error
     assert all(k == fd.M_FATAL and "KeyError: 'surprise'" in t for k, t in core.messages) and len(core.messages) == 6
 
 
