@@ -1,73 +1,92 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Backup callbacks: entries come from the host in batches; acl/xattr are handed out from the entry."""
-import collections
-
+"""Backup callbacks: entries come from the host in batches, the next one asked for while the current one is handed
+out; acl/xattr are handed out from the entry. This runs for every entry of every backup: keep it lean."""
 from . import messages as m
+from .entries import FileError, decode_start_backup_file, decode_xattr
 from .h2client import RpcError
 
-BATCH = 512
+BATCH = 2048  # entries per StartBackupFile call,
+BATCH_BYTES = 1 << 20  # and about this many bytes of them at most (xattrs and ACLs can be large)
+AHEAD = BATCH // 2  # the next batch is asked for when this many entries are left
 
 
 class BackupCallbacks:
     def start_backup_file(self, sp):
+        queue = self.queue
+        while True:
+            if not queue:
+                rc = self.next_batch(sp)
+                if rc is not None:
+                    return rc
+            entry = queue.popleft()
+            if entry.__class__ is FileError:
+                self.error("%s not saved: %s" % (entry.fname.decode("utf-8"), entry.reason))
+                continue
+            self.item = entry
+            self.xattr_next = 0
+            sp.fname = entry.fname.decode("utf-8")
+            if entry.link:
+                sp.link = entry.link.decode("utf-8")
+            sp.type = entry.type
+            sp.no_read = entry.no_read
+            sp.statp = self.fd.StatPacket(*entry.stat)
+            if self.pending is None and self.more and len(queue) <= AHEAD:
+                self.ask(sp)
+            return self.fd.bRC_OK
+
+    def next_batch(self, sp):
+        """The queue is empty: waits for the batch asked for (or asks now). A bRC to return, or None: entries came."""
         fd = self.fd
         if not self.started and self.start(m.EVENT_ESTIMATE_COMMAND) != fd.bRC_OK:
             return fd.bRC_Error  # an estimate: python never sees StartBackupJob
-        while True:
-            if not self.queue and self.more:
-                try:
-                    reply = self.call("StartBackupFile", m.StartBackupFileRequest, m.StartBackupFileResponse,
-                                      {"session": self.session, "max_files": BATCH, "flags": bytes(sp.flags or b"")})
-                except RpcError as e:
-                    return self.fatal(e.detail)
-                self.queue.extend(reply["items"])
-                self.more = reply["more"]
-            if not self.queue:
-                self.item = None
-                return fd.bRC_Stop
-            entry = self.queue.popleft()
-            if entry["error"] is not None:
-                err = entry["error"]
-                self.error("%s not saved: %s" % (err["fname"].decode("utf-8"), err["reason"]))
-                continue
-            item = entry["file"]
-            self.item = item
-            self.fill(sp, item)
-            return fd.bRC_OK
+        while not self.queue:
+            if self.pending is None:
+                if not self.more:
+                    self.item = None
+                    return fd.bRC_Stop
+                self.ask(sp)
+            pending, self.pending = self.pending, None
+            try:
+                reply = self.collect(pending, decode_start_backup_file)
+            except RpcError as e:
+                return self.fatal(e.detail)
+            self.queue.extend(reply["items"])
+            self.more = reply["more"]
+        return None
 
-    def fill(self, sp, item):
-        st = item["stat"]
-        sp.fname = item["fname"].decode("utf-8")
-        if item["link"]:
-            sp.link = item["link"].decode("utf-8")
-        sp.type = item["type"]
-        sp.no_read = item["no_read"]
-        sp.statp = self.fd.StatPacket(
-            dev=st["dev"] & 0xFFFFFFFF, ino=st["ino"], mode=st["mode"], nlink=min(st["nlink"], 0xFFFF), uid=st["uid"],
-            gid=st["gid"], rdev=st["rdev"], size=st["size"], atime=st["atime"], mtime=st["mtime"], ctime=st["ctime"],
-            blksize=st["blksize"], blocks=st["blocks"])
+    def ask(self, sp):
+        """Starts the StartBackupFile call for the next batch; a failure is kept for when the batch is needed."""
+        try:
+            self.pending = self.send("StartBackupFile", m.StartBackupFileRequest, {
+                "session": self.session, "max_files": BATCH, "max_bytes": BATCH_BYTES, "flags": bytes(sp.flags or b"")})
+        except RpcError as e:
+            self.pending = e
 
     def end_backup_file(self):
-        self.close_io()
+        if self.io is not None:
+            self.close_io()
         self.item = None
         return self.fd.bRC_More if (self.queue or self.more) else self.fd.bRC_OK
 
     def get_acl(self, acl):
-        if self.item is not None and self.item["acl"]:
-            acl.content = bytearray(self.item["acl"])
+        item = self.item
+        if item is not None and item.acl:
+            acl.content = bytearray(item.acl)
         return self.fd.bRC_OK
 
     def get_xattr(self, xattr):
         item = self.item
         if item is None:
             return self.fd.bRC_OK
-        pending = item.setdefault("_xattrs", collections.deque(item["xattrs"]))
-        if not pending:
+        xattrs = item.xattrs
+        i = self.xattr_next
+        if i >= len(xattrs):
             return self.fd.bRC_OK
-        x = pending.popleft()
-        xattr.name = bytearray(x["name"])
-        xattr.value = bytearray(x["value"])
-        return self.fd.bRC_More if pending else self.fd.bRC_OK
+        self.xattr_next = i + 1
+        name, value = decode_xattr(xattrs[i])
+        xattr.name = bytearray(name)
+        xattr.value = bytearray(value)
+        return self.fd.bRC_More if i + 1 < len(xattrs) else self.fd.bRC_OK
 
     def check_file(self, fname):
         try:
@@ -77,4 +96,3 @@ class BackupCallbacks:
             self.error("check_file %s: %s" % (fname, e.detail))
             return self.fd.bRC_Seen  # never record a deletion we are not sure of
         return self.fd.bRC_Seen if reply["seen"] else self.fd.bRC_OK
-

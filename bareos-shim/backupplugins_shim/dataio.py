@@ -5,7 +5,11 @@ import os
 import socket
 
 from . import messages as m, options as opts
+from .entries import MTIME, SIZE
 from .h2client import RpcError
+
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_NOATIME = _READ | os.O_NOATIME
 
 
 class DataCallbacks:
@@ -20,6 +24,8 @@ class DataCallbacks:
                 iop.status = -1
                 iop.io_errno = errno.EBADF
                 return fd.bRC_Error
+            if func == fd.IO_CLOSE:
+                return self.io_close(iop, io)
             if func == fd.IO_READ:
                 data = os.read(io["fd"], iop.count)
                 iop.buf = bytearray(data)
@@ -31,8 +37,6 @@ class DataCallbacks:
                 iop.status = iop.count
             elif func == fd.IO_SEEK:
                 iop.status = os.lseek(io["fd"], iop.offset, iop.whence)
-            elif func == fd.IO_CLOSE:
-                return self.io_close(iop)
             return fd.bRC_OK
         except OSError as e:
             iop.status = -1
@@ -50,7 +54,8 @@ class DataCallbacks:
 
     def io_open(self, iop):
         fd = self.fd
-        self.close_io()
+        if self.io is not None:
+            self.close_io()
         if self.restore is not None:
             if self.restore["data_path"] == m.DATA_PATH_SOCKET:
                 return self.open_socket(iop, self.restore["ofname"])
@@ -64,15 +69,19 @@ class DataCallbacks:
             iop.status = -1
             iop.io_errno = errno.ENOENT
             return fd.bRC_Error
-        if item["data_path"] == m.DATA_PATH_SOCKET:
-            return self.open_socket(iop, item["fname"])
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        if item.data_path == m.DATA_PATH_SOCKET:
+            return self.open_socket(iop, item.fname)
+        path = item.open_path or item.fname
         try:
-            handle = os.open(item["open_path"] or item["fname"], flags | os.O_NOATIME)
+            handle = os.open(path, _READ_NOATIME)
         except PermissionError:
-            handle = os.open(item["open_path"] or item["fname"], flags)
+            handle = os.open(path, _READ)
         self.io = {"fd": handle, "kind": "path"}
-        self.hand_over(iop, handle)
+        if self.in_core:  # hand_over(), inline: this runs for every file of every backup
+            iop.filedes = handle
+            iop.status = fd.iostat_do_in_core
+        else:
+            iop.status = 0
         return fd.bRC_OK
 
     def open_socket(self, iop, fname):
@@ -92,27 +101,39 @@ class DataCallbacks:
         self.hand_over(iop, sock.fileno())
         return self.fd.bRC_OK
 
-    def io_close(self, iop):
+    def io_close(self, iop, io):
         fd = self.fd
-        io = self.io
         iop.status = 0
-        if io["kind"] == "path" and self.item is not None:
-            st = os.fstat(io["fd"])
-            want = self.item["stat"]
-            if st.st_size != want["size"] or st.st_mtime_ns // 1_000_000_000 != want["mtime"]:
-                what = ("size %d, now %d" % (want["size"], st.st_size) if st.st_size != want["size"]
-                        else "modified while it was read")
-                self.error("%s changed while it was being backed up (%s); the saved copy may be inconsistent"
-                           % (self.item["fname"].decode("utf-8"), what))
-        if io["kind"] == "socket" and self.restore is not None:
+        kind = io["kind"]
+        if kind == "path":
+            handle = io["fd"]
+            item = self.item
+            if item is not None:
+                st = os.fstat(handle)
+                stat = item.stat
+                if st.st_size != stat[SIZE] or st.st_mtime_ns // 1_000_000_000 != stat[MTIME]:
+                    self.changed_while_read(item, st)
+            self.io = None
+            try:
+                os.close(handle)
+            except OSError:
+                pass
+            return fd.bRC_OK
+        if kind == "socket" and self.restore is not None:
             try:
                 io["sock"].shutdown(socket.SHUT_WR)  # end of data: the host drains to EOF
             except OSError:
                 pass
         self.close_io()
-        if io["kind"] == "socket":
+        if kind == "socket":
             return self.confirm_stream(iop, io)
         return fd.bRC_OK
+
+    def changed_while_read(self, item, st):
+        size = item.stat[SIZE]
+        what = "size %d, now %d" % (size, st.st_size) if st.st_size != size else "modified while it was read"
+        self.error("%s changed while it was being backed up (%s); the saved copy may be inconsistent"
+                   % (item.fname.decode("utf-8"), what))
 
     def confirm_stream(self, iop, io):
         """The core takes an early EOF for the end of a file: only the host knows whether the stream was whole."""

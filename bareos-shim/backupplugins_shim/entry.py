@@ -24,17 +24,20 @@ def install(namespace, bareosfd, defaults=""):
     shim = namespace["_shim"] = Shim(bareosfd, defaults)
 
     def guarded(what, method):
+        run = getattr(Shim, method)  # runs for every entry several times: no lookup by name per call
+        loading = what == "load_bareos_plugin"
+
         def callback(*args):
             current = namespace["_shim"]  # looked up per call: one Shim per job's module instance
-            if current.failed_load and what != "load_bareos_plugin":
+            if current.failed_load and not loading:
                 return bareosfd.bRC_Error  # already reported: the host could not be reached at load
             try:
-                result = getattr(current, method)(*args)
-                return int(result) if result is not None else bareosfd.bRC_OK
+                result = run(current, *args)
             except Exception as e:  # the FD must never see an exception
                 bareosfd.DebugMessage(100, traceback.format_exc())
                 bareosfd.JobMessage(bareosfd.M_FATAL, "backupplugins: %s failed: %s: %s\n" % (what, type(e).__name__, e))
                 return bareosfd.bRC_Error
+            return result if result.__class__ is int else int(result) if result is not None else bareosfd.bRC_OK
         callback.__name__ = what
         return callback
 

@@ -20,22 +20,19 @@ LoadPluginResponse = {"session": _f(1, "string"), "messages": _f(2, "msg", True,
 ParsePluginDefinitionRequest = {"session": _f(1, "string"), "plugin_definition": _f(2, "bytes")}
 PluginReply = {"messages": _f(1, "msg", True, JobMessage)}
 HandlePluginEventRequest = {"session": _f(1, "string"), "event": _f(2, "uint"), "job": _f(3, "msg", sub=JobInfo)}
-Stat = {
-    "dev": _f(1, "uint"), "ino": _f(2, "uint"), "mode": _f(3, "uint"), "nlink": _f(4, "uint"), "uid": _f(5, "uint"),
-    "gid": _f(6, "uint"), "rdev": _f(7, "uint"), "size": _f(8, "int"), "atime": _f(9, "int"), "mtime": _f(10, "int"),
-    "ctime": _f(11, "int"), "blksize": _f(12, "uint"), "blocks": _f(13, "uint"), "atime_nsec": _f(14, "uint"),
-    "mtime_nsec": _f(15, "uint"), "ctime_nsec": _f(16, "uint"),
-}
 Xattr = {"name": _f(1, "bytes"), "value": _f(2, "bytes")}
 BackupFile = {
-    "fname": _f(1, "bytes"), "link": _f(2, "bytes"), "type": _f(3, "uint"), "stat": _f(4, "msg", sub=Stat),
-    "no_read": _f(5, "bool"), "data_path": _f(6, "uint"), "open_path": _f(7, "bytes"),
-    "xattrs": _f(8, "msg", True, Xattr), "acl": _f(9, "bytes"), "sparse": _f(10, "bool"),
+    "fname": _f(1, "bytes"), "link": _f(2, "bytes"), "type": _f(3, "uint"), "no_read": _f(5, "bool"),
+    "data_path": _f(6, "uint"), "open_path": _f(7, "bytes"), "xattrs": _f(8, "msg", True, Xattr), "acl": _f(9, "bytes"),
+    "sparse": _f(10, "bool"), "stat": _f(11, "bytes"),
 }
 RestoreObject = {"fname": _f(1, "bytes"), "object_name": _f(2, "string"), "data": _f(3, "bytes"), "index": _f(4, "uint")}
 FileError = {"fname": _f(1, "bytes"), "type": _f(2, "uint"), "reason": _f(3, "string")}
 BackupItem = {"file": _f(1, "msg", sub=BackupFile), "object": _f(2, "msg", sub=RestoreObject), "error": _f(3, "msg", sub=FileError)}
-StartBackupFileRequest = {"session": _f(1, "string"), "max_files": _f(2, "uint"), "flags": _f(3, "bytes")}
+StartBackupFileRequest = {
+    "session": _f(1, "string"), "max_files": _f(2, "uint"), "flags": _f(3, "bytes"), "max_bytes": _f(4, "uint"),
+}
+# Decoded by entries.decode_start_backup_file (this schema is for the schema test and for tests' scripted replies).
 StartBackupFileResponse = {
     "items": _f(1, "msg", True, BackupItem), "more": _f(2, "bool"), "messages": _f(3, "msg", True, JobMessage),
 }
@@ -49,8 +46,8 @@ FileCloseResponse = {
 }
 CreateFileRequest = {
     "session": _f(1, "string"), "cmd": _f(2, "bytes"), "ofname": _f(3, "bytes"), "olname": _f(4, "bytes"),
-    "type": _f(5, "uint"), "stat": _f(6, "msg", sub=Stat), "replace": _f(7, "uint"), "where": _f(8, "string"),
-    "regex_where": _f(9, "string"), "file_index": _f(10, "uint"), "where_unset": _f(11, "bool"),
+    "type": _f(5, "uint"), "replace": _f(7, "uint"), "where": _f(8, "string"), "regex_where": _f(9, "string"),
+    "file_index": _f(10, "uint"), "where_unset": _f(11, "bool"), "stat": _f(12, "bytes"),
 }
 CreateFileResponse = {
     "status": _f(1, "uint"), "data_path": _f(2, "uint"), "open_path": _f(3, "bytes"), "messages": _f(4, "msg", True, JobMessage),

@@ -25,7 +25,9 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         self.timeout = opts.DEFAULT_TIMEOUT
         self.queue = collections.deque()
         self.more = True
+        self.pending = None  # the StartBackupFile call for the next batch, started ahead (or its RpcError)
         self.item = None
+        self.xattr_next = 0
         self.io = None
         self.restore = None
         self.cmd = b""
@@ -40,14 +42,40 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
     # ---- helpers -------------------------------------------------------------------------------
 
     def call(self, name, schema_in, schema_out, request, timeout=None):
+        """A host call, its reply decoded with `schema_out` and its job messages replayed."""
         payload = wire.encode(schema_in, request)
         try:
             raw = self.channel.unary(m.SERVICE + name, payload, timeout or self.timeout)
         except RpcError as e:
-            if e.code in (1, 4, 14):
-                self.broken = True  # the connection is gone: the host cleans up on its side
+            self.note_failure(e)
             raise
-        reply = wire.decode(schema_out, raw)
+        return self.replay(wire.decode(schema_out, raw))
+
+    def send(self, name, schema_in, request, timeout=None):
+        """Starts a call without waiting for its reply: collect() waits for it."""
+        payload = wire.encode(schema_in, request)
+        try:
+            return self.channel.start(m.SERVICE + name, payload, timeout or self.timeout)
+        except RpcError as e:
+            self.note_failure(e)
+            raise
+
+    def collect(self, pending, decode):
+        """The reply of a call send() started (or the RpcError it failed with), decoded by `decode(raw)`."""
+        try:
+            if isinstance(pending, RpcError):
+                raise pending
+            raw = self.channel.result(pending)
+        except RpcError as e:
+            self.note_failure(e)
+            raise
+        return self.replay(decode(raw))
+
+    def note_failure(self, error):
+        if error.code in (1, 4, 14):
+            self.broken = True  # the connection is gone: the host cleans up on its side
+
+    def replay(self, reply):
         for message in reply.get("messages", ()):
             self.fd.JobMessage(message["severity"] or self.fd.M_INFO, message["text"] + "\n")
         return reply

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Restore callbacks: the host creates entries; metadata is collected and sent once the data is closed."""
 from . import messages as m
+from .entries import pack_stat
 from .h2client import RpcError
 
 
@@ -11,17 +12,11 @@ class RestoreCallbacks:
 
     def create_file(self, rp):
         fd = self.fd
-        st = rp.statp
-        stat = {} if st is None else {
-            "dev": st.st_dev, "ino": st.st_ino, "mode": st.st_mode, "nlink": st.st_nlink, "uid": st.st_uid,
-            "gid": st.st_gid, "rdev": st.st_rdev, "size": st.st_size, "atime": st.st_atime, "mtime": st.st_mtime,
-            "ctime": st.st_ctime, "blksize": st.st_blksize, "blocks": st.st_blocks,
-        }
         ofname = (rp.ofname or "").encode("utf-8")
         try:
             reply = self.call("CreateFile", m.CreateFileRequest, m.CreateFileResponse, {
                 "session": self.session, "cmd": self.cmd, "ofname": ofname, "olname": (rp.olname or "").encode("utf-8"),
-                "type": rp.type, "stat": stat, "replace": rp.replace, "where": rp.where or "",
+                "type": rp.type, "stat": pack_stat(rp.statp), "replace": rp.replace, "where": rp.where or "",
                 "regex_where": rp.regexwhere or "", "file_index": rp.file_index,
                 "where_unset": rp.where is None and rp.regexwhere is None,  # a regexwhere restore (Bareos 25.1)
             })

@@ -19,6 +19,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from fd import FileDaemon  # noqa: E402
 
+sys.path.insert(0, SHIM)
+from backupplugins_shim.backup import BATCH as SHIM_BATCH  # noqa: E402  (entries per StartBackupFile call)
+
 
 def host_binary():
     return os.path.join(ROOT, "src", "BackupPlugins.Cli", "bin", "Release", "net10.0", "backup-plugins")

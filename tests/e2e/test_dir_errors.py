@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import SHIM, host_binary, lock_is_free
+from conftest import SHIM, SHIM_BATCH, host_binary, lock_is_free
 from fd import FileDaemon
 from trees import make_corpus
 
@@ -193,7 +193,7 @@ def test_restore_refuses_names_outside_the_restore_root(host, fd, work):
 def test_host_killed_mid_job_fails_the_job_and_a_restarted_host_is_clean(host, fd, work):
     src = os.path.join(work, "src")
     os.makedirs(src)
-    for i in range(1500):  # more than one batch, so the shim must ask the dead host again
+    for i in range(2 * SHIM_BATCH + 100):  # more than two batches, so the shim must ask the dead host again
         with open(os.path.join(src, "f%04d" % i), "w") as f:
             f.write("x")
     lockfile = os.path.join(work, "data.lock")

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from conftest import SHIM, host_binary
+from conftest import SHIM, SHIM_BATCH, host_binary
 from test_vz7_backup import ERROR, FATAL, assert_nothing_left, corpus, fileset, job_options, messages, seed_fd
 from vzworld import UUID
 
@@ -76,7 +76,7 @@ def restart(host):
 def many_files(path):
     corpus(path)
     os.mkdir(os.path.join(path, "many"))
-    for i in range(1500):  # more than one batch of entries: the shim must ask the (dead) host again
+    for i in range(2 * SHIM_BATCH + 100):  # more than two batches of entries: the shim must ask the (dead) host again
         with open(os.path.join(path, "many", "f%04d" % i), "w") as f:
             f.write("x")
 

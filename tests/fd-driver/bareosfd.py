@@ -33,16 +33,23 @@ _STAT_TYPES = {"st_dev": _U32, "st_ino": _U64, "st_mode": _U16, "st_nlink": _U16
                "st_blksize": _U64, "st_blocks": _U64}
 
 
-class StatPacket:
-    """Integer fields only, as the C members (T_USHORT/T_UINT/T_ULONGLONG/T_LONG) require; floats raise TypeError."""
+_STAT_ARGS = ("dev", "ino", "mode", "nlink", "uid", "gid", "rdev", "size", "atime", "mtime", "ctime", "blksize", "blocks")
 
-    def __init__(self, **kw):
+
+class StatPacket:
+    """Integer fields only, as the C members (T_USHORT/T_UINT/T_ULONGLONG/T_LONG) require; floats raise TypeError.
+    Arguments by name, or positional in the C constructor's order (_STAT_ARGS; checked against Bareos 25.1's)."""
+
+    def __init__(self, *args, **kw):
+        if len(args) > len(_STAT_ARGS):
+            raise TypeError("function takes at most 13 arguments (%d given)" % len(args))
         now = int(time.time())
         defaults = {"dev": 0, "ino": 0, "mode": 0o700 | 0o100000, "nlink": 0, "uid": 0, "gid": 0, "rdev": 0,
                     "size": -1, "atime": now, "mtime": now, "ctime": now, "blksize": 4096, "blocks": 1}
         for key in kw:
             if key not in defaults:
                 raise TypeError("StatPacket() got an unexpected keyword argument '%s'" % key)
+        defaults.update(zip(_STAT_ARGS, args))
         defaults.update(kw)
         for key, value in defaults.items():
             setattr(self, "st_" + key, value)
@@ -60,6 +67,16 @@ class StatPacket:
 
 
 class SavePacket:
+    @property
+    def no_read(self):
+        return self._no_read
+
+    @no_read.setter
+    def no_read(self, value):
+        if not isinstance(value, bool):
+            raise TypeError("attribute value type must be bool")  # a T_BOOL member, as in Bareos 25.1
+        self._no_read = value
+
     def __init__(self, cmd, flags):
         self.fname = ""
         self.link = ""

@@ -11,8 +11,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path[:0] = [os.path.join(ROOT, "tests", "fd-driver"), os.path.join(ROOT, "bareos-shim")]
 
 import bareosfd as fd  # noqa: E402  (the FD driver's stand-in)
-from backupplugins_shim import messages as m, wire  # noqa: E402
-from backupplugins_shim.h2client import RpcError  # noqa: E402
+from backupplugins_shim import entries, messages as m, wire  # noqa: E402
+from backupplugins_shim.backup import AHEAD  # noqa: E402
+from backupplugins_shim.h2client import RpcError, _message  # noqa: E402
+from backupplugins_shim.entry import install  # noqa: E402
 from backupplugins_shim.plugin import Shim  # noqa: E402
 
 
@@ -41,9 +43,16 @@ class ScriptedChannel:
         self.calls = []
 
     def unary(self, method, payload, timeout):
+        return self.result(self.start(method, payload, timeout))
+
+    def start(self, method, payload, timeout):
         name = method.rsplit("/", 1)[1]
         self.calls.append(name)
         reply = self.replies[name]
+        return name, reply.pop(0) if isinstance(reply, list) else reply  # a list: one reply per call, in order
+
+    def result(self, call):
+        name, reply = call
         if isinstance(reply, Exception):
             raise reply
         schema = getattr(m, name + "Response", m.PluginReply)
@@ -63,6 +72,19 @@ def core():
     return c
 
 
+def packed(mode=0o100644, size=0, mtime=0, **more):
+    fields = dict(dev=0, ino=0, mode=mode, nlink=1, uid=0, gid=0, rdev=0, size=size, atime=0, mtime=mtime, ctime=0,
+                  blksize=4096, blocks=0, atime_nsec=0, mtime_nsec=0, ctime_nsec=0, **more)
+    return entries.PACKED_STAT.pack(*fields.values())
+
+
+def entry(fname, size=0, mtime=0, data_path=m.DATA_PATH_PATH):
+    """An entry as the shim holds it after decoding a StartBackupFile reply."""
+    reply = wire.encode(m.StartBackupFileResponse, {"items": [{"file": {
+        "fname": fname, "type": 3, "data_path": data_path, "stat": packed(size=size, mtime=mtime)}}]})
+    return entries.decode_start_backup_file(reply)["items"][0]
+
+
 def shim_with(replies):
     shim = Shim(fd)
     shim.channel = ScriptedChannel(replies)
@@ -73,7 +95,7 @@ def shim_with(replies):
 
 def test_incomplete_data_stream_fails_the_job(core):
     shim = shim_with({"FileClose": {"bytes": 1000, "complete": False, "error": "zfs send exited with code 1"}})
-    shim.item = {"fname": b"/tank/data@bp-7.zfs", "stat": {"size": -1, "mtime": 0}}
+    shim.item = entry(b"/tank/data@bp-7.zfs", size=-1, data_path=m.DATA_PATH_SOCKET)
     a, b = socket.socketpair()
     shim.io = {"fd": a.fileno(), "sock": a, "token": b"t" * 16, "kind": "socket", "fname": b"/tank/data@bp-7.zfs"}
     iop = fd.IoPacket(fd.IO_CLOSE)
@@ -101,7 +123,7 @@ def test_host_error_during_backup_is_fatal_with_its_text(core):
 def test_entry_error_is_reported_and_the_next_entry_follows(core):
     shim = shim_with({"StartBackupFile": {"more": False, "items": [
         {"error": {"fname": "/srv/secret".encode(), "type": 9, "reason": "cannot stat: Permission denied"}},
-        {"file": {"fname": b"/srv/ok", "type": 3, "stat": {"mode": 0o100644, "size": 1}}},
+        {"file": {"fname": b"/srv/ok", "type": 3, "stat": packed(size=1)}},
     ]}})
     sp = fd.SavePacket("cmd", bytes(5))
     assert shim.start_backup_file(sp) == fd.bRC_OK
@@ -109,19 +131,35 @@ def test_entry_error_is_reported_and_the_next_entry_follows(core):
     assert core.messages == [(fd.M_ERROR, "backupplugins: /srv/secret not saved: cannot stat: Permission denied\n")]
 
 
-def test_module_functions_never_let_an_exception_out(core, monkeypatch):
-    module = importlib.import_module("bareos-fd-backupplugins")
+def test_the_next_batch_is_asked_for_before_the_entries_run_out_and_its_failure_is_reported_when_it_is_needed(core):
+    files = [{"file": {"fname": b"/srv/f%d" % i, "type": 3, "stat": packed(size=1)}} for i in range(AHEAD + 2)]
+    shim = shim_with({"StartBackupFile": [{"items": files, "more": True}, RpcError(14, "the host closed the connection")]})
+    sp = fd.SavePacket("cmd", bytes(5))
+    assert shim.start_backup_file(sp) == fd.bRC_OK and shim.end_backup_file() == fd.bRC_More
+    assert shim.channel.calls == ["StartBackupFile"]
+    assert shim.start_backup_file(sp) == fd.bRC_OK and shim.end_backup_file() == fd.bRC_More
+    assert shim.channel.calls == ["StartBackupFile", "StartBackupFile"]  # AHEAD entries left: the next batch is asked for
+    for i in range(AHEAD):
+        assert shim.start_backup_file(sp) == fd.bRC_OK and sp.fname == "/srv/f%d" % (i + 2)
+        assert shim.end_backup_file() == fd.bRC_More
+    assert core.messages == []
+    assert shim.start_backup_file(sp) == fd.bRC_Error
+    assert core.messages == [(fd.M_FATAL, "backupplugins: the host closed the connection\n")]
+    assert shim.broken
 
+
+def test_module_functions_never_let_an_exception_out(core, monkeypatch):
     def boom(*args):
         raise KeyError("surprise")
 
     for name in ("start_backup_file", "plugin_io", "create_file", "end_restore_file", "check_file", "get_xattr"):
-        monkeypatch.setattr(module._shim, name, boom)
-    for fn, arg in ((module.start_backup_file, fd.SavePacket("c", bytes(5))), (module.plugin_io, fd.IoPacket(fd.IO_OPEN)),
-                    (module.create_file, fd.RestorePacket()), (module.check_file, "/x"),
-                    (module.get_xattr, fd.XattrPacket("/x"))):
-        assert fn(arg) == fd.bRC_Error
-    assert module.end_restore_file() == fd.bRC_Error
+        monkeypatch.setattr(Shim, name, boom)
+    module = {}
+    install(module, fd)  # as bareos-fd-backupplugins.py does, with the methods that raise
+    for name, arg in (("start_backup_file", fd.SavePacket("c", bytes(5))), ("plugin_io", fd.IoPacket(fd.IO_OPEN)),
+                      ("create_file", fd.RestorePacket()), ("check_file", "/x"), ("get_xattr", fd.XattrPacket("/x"))):
+        assert module[name](arg) == fd.bRC_Error
+    assert module["end_restore_file"]() == fd.bRC_Error
     assert all(k == fd.M_FATAL and "KeyError: 'surprise'" in t for k, t in core.messages) and len(core.messages) == 6
 
 
@@ -142,8 +180,7 @@ def test_unchanged_file_with_a_mtime_just_below_a_whole_second_is_not_reported(c
     # 1764633612.999999999 as a float is 1764633613.0: the check must use the nanosecond value.
     os.utime(path, ns=(1_764_633_612_999_999_999, 1_764_633_612_999_999_999))
     shim = shim_with({})
-    shim.item = {"fname": os.fsencode(path), "open_path": b"", "data_path": m.DATA_PATH_PATH,
-                 "stat": {"size": 3, "mtime": 1_764_633_612}}
+    shim.item = entry(os.fsencode(path), size=3, mtime=1_764_633_612)
     assert shim.plugin_io(fd.IoPacket(fd.IO_OPEN)) == fd.bRC_OK
     assert shim.plugin_io(fd.IoPacket(fd.IO_CLOSE)) == fd.bRC_OK
     assert core.messages == []
@@ -159,3 +196,18 @@ def test_after_a_failed_load_other_callbacks_fail_quietly(core, tmp_path, monkey
     assert module.start_backup_file(fd.SavePacket("c", bytes(5))) == fd.bRC_Error
     assert len(core.messages) == 1 and core.messages[0][0] == fd.M_FATAL
     assert "socket=%s" % sock in core.messages[0][1]
+
+
+def test_a_reply_is_its_grpc_message_however_its_data_frames_cut_it():
+    message = bytes(range(256)) * 300
+    framed = b"\0" + len(message).to_bytes(4, "big") + message
+    for cuts in ([], [3], [5], [6, 70_000], [1, 2, 3, 4]):
+        chunks = [framed[a:b] for a, b in zip([0] + cuts, cuts + [len(framed)])]
+        assert _message(chunks) == message, cuts
+    assert _message([framed + b"more"]) == message
+    with pytest.raises(RpcError, match="cut short"):
+        _message([framed[:-1]])
+    with pytest.raises(RpcError, match="empty response"):
+        _message([b"\0\0"])
+    with pytest.raises(RpcError, match="compressed"):
+        _message([b"\1" + framed[1:]])

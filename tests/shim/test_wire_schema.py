@@ -14,7 +14,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory  # 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "bareos-shim"))
 
-from backupplugins_shim import messages, wire  # noqa: E402
+from backupplugins_shim import entries, messages, wire  # noqa: E402
 
 KINDS = {
     descriptor_pb2.FieldDescriptorProto.TYPE_UINT32: "uint", descriptor_pb2.FieldDescriptorProto.TYPE_UINT64: "uint",
@@ -79,16 +79,44 @@ def protobuf_class(fds, name):
     return message_factory.MessageFactory(pool).GetPrototype(descriptor)  # protobuf 4.21 (Debian 12)
 
 
+# One packed stat, byte for byte: the same bytes are checked in tests/BackupPlugins.Service.Tests/PackedStatTests.cs.
+PACKED_FIELDS = dict(dev=2 ** 40 + 3, ino=2 ** 63 + 5, mode=0o100644, nlink=70_000, uid=1000, gid=2 ** 32 - 2,
+                     rdev=(259 << 8) | 7, size=2 ** 33, atime=1_700_000_000, mtime=-5, ctime=2 ** 40, blksize=4096,
+                     blocks=2 ** 40 + 1, atime_nsec=1, mtime_nsec=999_999_999, ctime_nsec=500)
+PACKED_HEX = ("03000000000100000500000000000080a481000070110100e8030000feffffff07030100000000000000000002000000"
+              "00f1536500000000fbffffffffffffff000000000001000000100000010000000001000001000000ffc99a3bf4010000")
+
+
+def test_packed_stat_layout_is_the_protos():
+    packed = entries.PACKED_STAT.pack(*PACKED_FIELDS.values())
+    assert entries.PACKED_STAT.size == 96
+    assert packed.hex() == PACKED_HEX
+
+
+def test_a_packed_stat_becomes_the_stat_packet_arguments_in_their_order():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fd-driver"))
+    import bareosfd
+    reply = wire.encode(messages.StartBackupFileResponse, {"items": [{"file": {"fname": b"/a", "stat": bytes.fromhex(PACKED_HEX)}}]})
+    stat = entries.decode_start_backup_file(reply)["items"][0].stat
+    packet = bareosfd.StatPacket(*stat)
+    got = {name: getattr(packet, "st_" + name) for name in bareosfd._STAT_ARGS}
+    want = dict(PACKED_FIELDS, dev=3, rdev=(259 << 8) | 7, nlink=0xFFFF)  # C unsigned ints: low 32 bits; nlink clamped
+    assert got == {name: want[name] for name in bareosfd._STAT_ARGS}
+    assert (stat[entries.SIZE], stat[entries.MTIME]) == (2 ** 33, -5)
+
+
 SAMPLE = {
     "items": [
         {"file": {"fname": b"/srv/K\xef\x9f\x9cBLER", "link": b"", "type": 3, "no_read": False, "data_path": 1,
-                  "open_path": b"/srv/K\xdcBLER", "stat": {"dev": 2 ** 40 + 3, "mode": 0o100644, "size": 2 ** 33,
-                                                            "mtime": -5, "atime": 1_700_000_000, "mtime_nsec": 999_999_999},
-                  "xattrs": [{"name": b"user.a", "value": bytes(range(256))}, {"name": b"user.b", "value": b""}]}},
+                  "open_path": b"/srv/K\xdcBLER", "stat": bytes.fromhex(PACKED_HEX),
+                  "xattrs": [{"name": b"user.a", "value": bytes(range(256))}, {"name": b"user.b", "value": b""},
+                             {"name": b"user.c", "value": b"short"}]}},
         {"error": {"fname": b"/srv/gone", "type": 9, "reason": "cannot stat: Permission denied"}},
+        {"file": {"fname": b"/srv/" + b"d" * 300 + b"/", "link": b"/srv/" + b"d" * 300 + b"/", "type": 5, "no_read": True,
+                  "acl": b"\x02" * 200, "sparse": True, "stat": bytes.fromhex(PACKED_HEX)}},
     ],
     "more": True,
-    "messages": [{"severity": 5, "text": "héllo"}],
+    "messages": [{"severity": 5, "text": "h\u00e9llo"}],
 }
 
 
@@ -98,17 +126,53 @@ def test_codec_and_protobuf_read_each_other(proto_file):
     ours = wire.encode(messages.StartBackupFileResponse, SAMPLE)
     theirs = cls()
     theirs.ParseFromString(ours)
-    assert theirs.items[0].file.stat.mtime == -5
-    assert theirs.items[0].file.stat.dev == 2 ** 40 + 3
+    assert theirs.items[0].file.stat == bytes.fromhex(PACKED_HEX)
     assert theirs.items[0].file.xattrs[0].value == bytes(range(256))
     assert theirs.items[1].error.reason == "cannot stat: Permission denied"
     back = wire.decode(messages.StartBackupFileResponse, theirs.SerializeToString())
     assert back["more"] is True
-    assert back["messages"] == [{"severity": 5, "text": "héllo"}]
+    assert back["messages"] == [{"severity": 5, "text": "h\u00e9llo"}]
     f = back["items"][0]["file"]
-    assert (f["stat"]["size"], f["stat"]["mtime"], f["stat"]["mtime_nsec"], f["stat"]["uid"]) == (2 ** 33, -5, 999_999_999, 0)
+    assert f["stat"] == bytes.fromhex(PACKED_HEX) and f["open_path"] == b"/srv/K\xdcBLER"
     assert back["items"][0]["error"] is None and back["items"][1]["file"] is None
-    assert [x["name"] for x in f["xattrs"]] == [b"user.a", b"user.b"]
+    assert [x["name"] for x in f["xattrs"]] == [b"user.a", b"user.b", b"user.c"]
+
+
+def test_the_entry_decoder_reads_what_protobuf_writes(proto_file):
+    _, fds = proto_file
+    theirs = protobuf_class(fds, "StartBackupFileResponse")()
+    theirs.ParseFromString(wire.encode(messages.StartBackupFileResponse, SAMPLE))
+    reply = entries.decode_start_backup_file(theirs.SerializeToString())
+    assert reply["more"] is True and reply["messages"] == [{"severity": 5, "text": "h\u00e9llo"}]
+    first, error, directory = reply["items"]
+    assert (first.fname, first.link, first.type, first.no_read, first.data_path, first.open_path, first.acl) == \
+        (b"/srv/K\xef\x9f\x9cBLER", b"", 3, False, 1, b"/srv/K\xdcBLER", b"")
+    assert [entries.decode_xattr(x) for x in first.xattrs] == [(b"user.a", bytes(range(256))), (b"user.b", b""),
+                                                              (b"user.c", b"short")]
+    assert error == entries.FileError(b"/srv/gone", "cannot stat: Permission denied")
+    assert (directory.fname, directory.link, directory.type, directory.no_read, directory.acl, directory.xattrs) == \
+        (b"/srv/" + b"d" * 300 + b"/", b"/srv/" + b"d" * 300 + b"/", 5, True, b"\x02" * 200, ())
+    assert first.stat == directory.stat
+
+
+def test_the_entry_decoder_skips_unknown_fields_and_reads_an_empty_stat_as_zeros():
+    unknown = bytes([0x98, 0x06, 0x2A]) + bytes([0xA2, 0x06, 0x02, 0x61, 0x62]) + bytes([0x61]) + bytes(8) + bytes([0x6D]) + bytes(4)
+    file = unknown + wire.encode(messages.BackupFile, {"fname": b"/x", "type": 3}) + unknown
+    item = bytes([0x0A, len(file)]) + file + unknown
+    reply = unknown + bytes([0x0A, len(item)]) + item + unknown + bytes([0x10, 0x01])
+    decoded = entries.decode_start_backup_file(reply)
+    assert decoded["more"] is True
+    (x,) = decoded["items"]
+    assert (x.fname, x.type, x.stat) == (b"/x", 3, (0,) * 13)
+
+
+def test_a_restore_packet_stat_is_packed_with_an_unknown_size_as_minus_one():
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fd-driver"))
+    import bareosfd
+    packed = entries.pack_stat(bareosfd.StatPacket(dev=7, mode=0o100600, size=-1, mtime=-5, atime=1, ctime=2))
+    values = entries.PACKED_STAT.unpack(packed)
+    assert (values[0], values[2], values[7], values[9]) == (7, 0o100600, -1, -5)
+    assert entries.pack_stat(None) == b""
 
 
 def test_decode_skips_unknown_fields():

@@ -126,15 +126,19 @@ public sealed class Session
         });
     }
 
-    /// <summary>The next entries for start_backup_file; <c>more</c> is false once the source is exhausted.</summary>
-    public async Task<(IReadOnlyList<BackupItem> Items, bool More)> NextAsync(int max)
+    /// <summary>
+    /// The next entries for start_backup_file, up to <paramref name="max"/>: waits until that many are walked or the
+    /// source is exhausted (<c>more</c> false). <paramref name="fits"/> may end a batch early: an entry it refuses
+    /// stays first for the next call (the first entry of a batch is taken whatever it says).
+    /// </summary>
+    public async Task<(IReadOnlyList<BackupItem> Items, bool More)> NextAsync(int max, Func<BackupItem, bool>? fits = null)
     {
         if (_items is null || Phase != SessionPhase.Streaming)
         {
             throw new BackupPluginException(ErrorKind.Precondition, "session.phase",
                 $"no backup is running in session {Id} (phase {Phase}); the StartBackupJob event must come first");
         }
-        var items = new List<BackupItem>(max);
+        var items = new List<BackupItem>(Math.Min(max, 4096));
         var more = true;
         var reader = _items.Reader;
         await RunPhaseAsync(async () =>
@@ -146,8 +150,13 @@ public sealed class Session
                     more = false;
                     break;
                 }
-                while (items.Count < max && reader.TryRead(out var item))
+                while (items.Count < max && reader.TryPeek(out var item))
                 {
+                    if (fits is not null && !fits(item) && items.Count > 0)
+                    {
+                        return;
+                    }
+                    reader.TryRead(out _);
                     if (item.Error is not null)
                     {
                         _errors[Convert.ToBase64String(item.Name)] = item;

@@ -54,6 +54,13 @@ public static class HostFactory
                         connection.Abort();
                         return;
                     }
+                    if (socket is not null)
+                    {
+                        // A batch of entries (StartBackupFile, about 1 MiB at most) goes into the socket whole while the
+                        // file daemon still works through the one before (the shim asks ahead); with the default
+                        // 208 KiB the shim would wait for the rest when it takes the batch.
+                        socket.SendBufferSize = 2 << 20;
+                    }
                     try
                     {
                         await next(connection);

@@ -19,17 +19,6 @@ public static class ProtoMapping
     public static IEnumerable<V1.JobMessage> ToProto(IEnumerable<JobMessage> messages) =>
         messages.Select(m => new V1.JobMessage { Severity = (V1.Severity)(int)m.Severity, Text = m.Text });
 
-    public static V1.Stat ToProto(PosixStat s) => new()
-    {
-        Dev = s.Dev, Ino = s.Ino, Mode = s.Mode, Nlink = s.Nlink, Uid = s.Uid, Gid = s.Gid, Rdev = s.Rdev, Size = s.Size,
-        Atime = s.Atime, Mtime = s.Mtime, Ctime = s.Ctime, Blksize = s.Blksize, Blocks = s.Blocks,
-        AtimeNsec = s.AtimeNsec, MtimeNsec = s.MtimeNsec, CtimeNsec = s.CtimeNsec,
-    };
-
-    public static PosixStat ToDomain(V1.Stat? s) => s is null ? default : new PosixStat(
-        s.Dev, s.Ino, s.Mode, s.Nlink, s.Uid, s.Gid, s.Rdev, s.Size, s.Atime, s.AtimeNsec, s.Mtime, s.MtimeNsec,
-        s.Ctime, s.CtimeNsec, s.Blksize, s.Blocks);
-
     /// <summary>The name Bareos records: encoded, directories with a trailing '/'.</summary>
     public static byte[] BareosName(BackupItem item)
     {
@@ -51,7 +40,7 @@ public static class ProtoMapping
         {
             Fname = ByteString.CopyFrom(fname),
             Type = ToProto(item.Kind),
-            Stat = ToProto(item.Stat),
+            Stat = PackedStat.Pack(item.Stat),
             NoRead = item.Data == DataDelivery.None,
             DataPath = item.Data switch
             {
@@ -83,6 +72,17 @@ public static class ProtoMapping
         return new V1.BackupItem { File = file };
     }
 
+    /// <summary>About the bytes an entry takes in a StartBackupFile reply (for its byte budget; names counted twice).</summary>
+    public static long ApproximateSize(BackupItem item)
+    {
+        long size = 16 + PackedStat.Size + 2L * item.Name.Length + item.Link.Length + (item.Acl?.Length ?? 0) + (item.Error?.Length ?? 0);
+        foreach (var (name, value) in item.Xattrs)
+        {
+            size += 8 + name.Length + value.Length;
+        }
+        return size;
+    }
+
     public static V1.FileType ToProto(EntryKind kind) => kind switch
     {
         EntryKind.Regular => V1.FileType.FtReg,
@@ -95,7 +95,7 @@ public static class ProtoMapping
 
     public static RestoreItem ToDomain(V1.CreateFileRequest r)
     {
-        var stat = ToDomain(r.Stat);
+        var stat = PackedStat.Read(r.Stat.Span);
         var kind = r.Type switch
         {
             V1.FileType.FtReg => EntryKind.Regular,
@@ -151,7 +151,7 @@ public static class ProtoMapping
             _ => EntryKind.Special,
         };
         var name = DecodeTarget(file.Fname.Span);
-        return new BackupItem(name, kind, ToDomain(file.Stat))
+        return new BackupItem(name, kind, PackedStat.Read(file.Stat.Span))
         {
             Link = kind is EntryKind.Symlink or EntryKind.HardLink ? BareosNames.Decode(file.Link.Span) : [],
             Data = file.DataPath switch
@@ -175,7 +175,7 @@ public static class ProtoMapping
         Ofname = ByteString.CopyFrom(BareosNames.Encode(item.Target)),
         Olname = ByteString.CopyFrom(BareosNames.Encode(item.Link)),
         Type = ToProto(item.Kind),
-        Stat = ToProto(item.Stat),
+        Stat = PackedStat.Pack(item.Stat),
         Replace = item.Replace switch
         {
             ReplaceMode.IfNewer => V1.ReplaceMode.ReplaceIfnewer,

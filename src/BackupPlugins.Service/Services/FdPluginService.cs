@@ -15,7 +15,7 @@ namespace BackupPlugins.Service.Services;
 /// <summary>The bridge: one RPC per Bareos callback, mapped onto a <see cref="Session"/>. No logic of its own.</summary>
 internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer data) : V1.FdPlugin.FdPluginBase
 {
-    private const int MaxBatch = 1024;
+    private const int MaxBatch = 4096;
 
     public override Task<V1.LoadPluginResponse> LoadPlugin(V1.LoadPluginRequest request, ServerCallContext context)
     {
@@ -62,8 +62,9 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     {
         var session = sessions.Get(request.Session);
         var max = (int)Math.Clamp(request.MaxFiles == 0 ? 256 : request.MaxFiles, 1, MaxBatch);
-        var (items, more) = await session.NextAsync(max);
-        var reply = new V1.StartBackupFileResponse { More = more };
+        var reply = new V1.StartBackupFileResponse();
+        var room = request.MaxBytes == 0 ? long.MaxValue : request.MaxBytes;
+        var (items, more) = await session.NextAsync(max, item => (room -= ProtoMapping.ApproximateSize(item)) >= 0);
         foreach (var item in items)
         {
             if (item.Data == DataDelivery.Socket)
@@ -72,6 +73,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
             }
             reply.Items.Add(ProtoMapping.ToProto(item));
         }
+        reply.More = more;
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
         return reply;
     }
