@@ -123,7 +123,11 @@ class Channel:
         if self._aborted:
             raise RpcError(1, "the job was cancelled")
         call = _Call(time.monotonic() + timeout, timeout)
-        self._guarded(self._start, call, method, payload)
+        try:
+            self._guarded(self._start, call, method, payload)
+        except RpcError:
+            self._calls.pop(call.stream_id, None)
+            raise
         return call
 
     def result(self, call):
