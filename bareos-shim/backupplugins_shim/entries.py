@@ -11,6 +11,7 @@ import collections
 import struct
 
 from . import messages as m, wire
+from .wire import read_varint as _varint
 
 # proto/backupplugins/v1/fd_plugin.proto, "Stat fields travel packed": 96 bytes, little-endian.
 PACKED_STAT = struct.Struct("<QQIIIIQqqqqIQIII")
@@ -196,19 +197,6 @@ def _key(data, pos):
     if key < 0x80:
         return key, pos + 1
     return _varint(data, pos)
-
-
-def _varint(data, pos):
-    """The varint at data[pos] -> (value, position after it)."""
-    value = 0
-    shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if b < 0x80:
-            return value, pos
-        shift += 7
 
 
 def _skip(data, pos, wire_type):

@@ -142,19 +142,24 @@ def decode(schema, data, pos=0, end=None):
     return result
 
 
+def read_varint(data, pos):
+    """The varint at data[pos] -> (value, position after it)."""
+    value = 0
+    shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, pos
+        shift += 7
+
+
 def _unpack(data, kind):
     values = []
     pos = 0
     while pos < len(data):
-        value = 0
-        shift = 0
-        while True:
-            b = data[pos]
-            pos += 1
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                break
-            shift += 7
+        value, pos = read_varint(data, pos)
         if kind == _K_INT and value >= 1 << 63:
             value -= 1 << 64
         values.append(value)
