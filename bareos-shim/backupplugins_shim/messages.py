@@ -14,7 +14,7 @@ JobInfo = {
 }
 LoadPluginRequest = {
     "job": _f(1, "msg", sub=JobInfo), "plugin_definition": _f(2, "bytes"), "shim_version": _f(3, "string"),
-    "io_in_core": _f(4, "bool"),
+    "io_in_core": _f(4, "bool"), "protocol": _f(5, "uint"),
 }
 LoadPluginResponse = {"session": _f(1, "string"), "messages": _f(2, "msg", True, JobMessage)}
 ParsePluginDefinitionRequest = {"session": _f(1, "string"), "plugin_definition": _f(2, "bytes")}
@@ -58,6 +58,8 @@ EndRestoreFileRequest = {
 }
 
 # Enum values used by the shim.
+# The protocol revision this shim speaks (enum Revision); the host refuses any but its own.
+REVISION = 2  # REVISION_PACKED_STAT
 EVENT_JOB_END = 2
 EVENT_START_BACKUP_JOB = 3
 EVENT_END_BACKUP_JOB = 4

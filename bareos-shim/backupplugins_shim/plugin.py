@@ -138,7 +138,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
             self.channel = Channel(path, connect_timeout=opts.LOAD_TIMEOUT)
             reply = self.call("LoadPlugin", m.LoadPluginRequest, m.LoadPluginResponse, {
                 "job": self.job_info(), "plugin_definition": plugindef.encode("utf-8"), "shim_version": VERSION,
-                "io_in_core": self.in_core,
+                "io_in_core": self.in_core, "protocol": m.REVISION,
             }, timeout=opts.LOAD_TIMEOUT)
         except RpcError as e:
             self.close()

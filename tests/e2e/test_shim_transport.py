@@ -17,9 +17,10 @@ from backupplugins_shim import messages as m, wire  # noqa: E402
 from backupplugins_shim.h2client import Channel, RpcError  # noqa: E402
 
 
-def load(channel, definition):
+def load(channel, definition, revision=m.REVISION):
     reply = channel.unary(m.SERVICE + "LoadPlugin", wire.encode(m.LoadPluginRequest, {
-        "job": {"job_id": 5, "level": "F", "type": "I"}, "plugin_definition": definition.encode()}), 5)
+        "job": {"job_id": 5, "level": "F", "type": "I"}, "plugin_definition": definition.encode(),
+        "shim_version": "0.0.9", "protocol": revision}), 5)
     return wire.decode(m.LoadPluginResponse, reply)["session"]
 
 
@@ -31,6 +32,16 @@ def start_backup(channel, session, timeout):
 def sessions(host):
     out = subprocess.run([host_binary(), "status", "--socket", host.socket], capture_output=True, text=True, check=True).stdout
     return out
+
+
+def test_a_shim_of_another_protocol_revision_is_refused_with_both_revisions_named(host):
+    version = subprocess.run([host_binary(), "--version"], capture_output=True, text=True, check=True).stdout.split()[-1].split("+")[0]
+    with pytest.raises(RpcError) as e:
+        load(Channel(host.socket), "source=dir:path=/srv:", revision=0)
+    assert e.value.detail == (
+        "the plugin (shim version 0.0.9) speaks protocol revision 0 and this host (version %s) speaks revision %d: "
+        "install the shim and the host from the same BackupPlugins release" % (version, m.REVISION))
+    assert "sessions: 0" in sessions(host)
 
 
 def test_host_error_arrives_as_grpc_status_with_its_message(host):

@@ -67,6 +67,7 @@ def test_enum_values_used_by_the_shim_match_the_proto(proto_file):
     assert messages.EVENT_JOB_END == enums["EVENT_JOB_END"]
     assert messages.DATA_PATH_PATH == enums["DATA_PATH_PATH"]
     assert messages.DATA_PATH_SOCKET == enums["DATA_PATH_SOCKET"]
+    assert messages.REVISION == max(v.number for e in file.enum_type if e.name == "Revision" for v in e.value)
 
 
 def protobuf_class(fds, name):

@@ -17,8 +17,18 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
 {
     private const int MaxBatch = 4096;
 
+    /// <summary>The protocol revision this host speaks: the newest in the proto it was built from.</summary>
+    public static readonly V1.Revision Revision = Enum.GetValues<V1.Revision>().Max();
+
     public override Task<V1.LoadPluginResponse> LoadPlugin(V1.LoadPluginRequest request, ServerCallContext context)
     {
+        if (request.Protocol != Revision)
+        {
+            var shim = request.ShimVersion.Length == 0 ? "" : $" (shim version {request.ShimVersion})";
+            throw new BackupPluginException(ErrorKind.Precondition, "protocol.revision",
+                $"the plugin{shim} speaks protocol revision {(int)request.Protocol} and this host (version {ControlService.Version}) " +
+                $"speaks revision {(int)Revision}: install the shim and the host from the same BackupPlugins release");
+        }
         var connection = context.GetHttpContext().Connection.Id;
         var session = sessions.Open(connection, ProtoMapping.ToFacts(request.Job));
         session.MergeOptions(Encoding.UTF8.GetString(request.PluginDefinition.Span));
