@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 namespace BackupPlugins.RealBareos.Bench;
 
-/// <summary><c>[--quick] [--rounds N]</c>: full scale (1 GiB, 100,000 files, 3 rounds) or a quick one for development.</summary>
-public sealed record BenchOptions(bool Quick, int Rounds)
+/// <summary>
+/// <c>[--quick] [--rounds N] [--rows large,small,zfs]</c>: full scale (1 GiB, 100,000 files, 3 rounds) or a quick one for
+/// development; every row group, or the ones named (to profile one).
+/// </summary>
+public sealed record BenchOptions(bool Quick, int Rounds, IReadOnlySet<string> Rows)
 {
-    public const string Usage = "usage: real-bareos [--quick] [--rounds N]   (--quick: 128 MiB, 10,000 files, 1 round)";
+    public static readonly string[] AllRows = ["large", "small", "zfs"];
+
+    public const string Usage = "usage: real-bareos [--quick] [--rounds N] [--rows large,small,zfs]   (--quick: 128 MiB, 10,000 files, 1 round)";
 
     public long LargeBytes => Quick ? 128L << 20 : 1L << 30;
     public string LargeName => Quick ? "128 MiB" : "1 GiB";
@@ -14,11 +19,21 @@ public sealed record BenchOptions(bool Quick, int Rounds)
     {
         var quick = args.Contains("--quick");
         var rounds = quick ? 1 : 3;
+        var rows = new HashSet<string>(AllRows);
         var rest = args.Where(a => a != "--quick").ToList();
-        if (rest is ["--rounds", var n] && int.TryParse(n, out rounds) && rounds >= 1 || rest.Count == 0)
+        for (var i = 0; i + 1 < rest.Count; i += 2)
         {
-            return new BenchOptions(quick, rounds);
+            switch (rest[i])
+            {
+                case "--rounds" when int.TryParse(rest[i + 1], out rounds) && rounds >= 1:
+                    break;
+                case "--rows" when rest[i + 1].Split(',') is var named && named.All(AllRows.Contains):
+                    rows = [.. named];
+                    break;
+                default:
+                    throw new ArgumentException(Usage);
+            }
         }
-        throw new ArgumentException(Usage);
+        return rest.Count % 2 == 0 ? new BenchOptions(quick, rounds, rows) : throw new ArgumentException(Usage);
     }
 }

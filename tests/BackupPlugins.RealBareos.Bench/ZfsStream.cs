@@ -11,19 +11,25 @@ public sealed class ZfsStream(BareosWorld world, Jobs jobs, BenchOptions options
 
     public async Task RunAsync(Report report, CancellationToken cancellationToken)
     {
-        await using var zfs = await ZfsPool.CreateAsync(options.LargeBytes, progress);
         var bench = Path.Combine(world.Work, "bench");
+        Directory.CreateDirectory(bench);
+        await using var pool = await ZfsPool.CreateAsync(bench, "bpbench" + Random.Shared.Next(100000).ToString("D5"), options.LargeBytes * 2 + (512L << 20));
+        var (dataset, mount) = await pool.CreateDatasetAsync("data");
+        var snapshot = dataset + "@bench";
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Corpus.WriteRandomFile(Path.Combine(mount, "large.bin"), options.LargeBytes);
+        await pool.RunAsync("zfs", "snapshot", snapshot);
+        await progress.WriteLineAsync($"  zfs: pool {pool.Name}, {options.LargeBytes >> 20} MiB written in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
         var fifo = Path.Combine(bench, "zfs.fifo");
         var pidFile = Path.Combine(bench, "zfs-send.pid");
         var script = Path.Combine(bench, "zfs-send");
-        Directory.CreateDirectory(bench);
         await Check(Machine.RunAsync("mkfifo", [fifo]));
         // The send outlives the script, and the file daemon reads the script's output to its end: nothing of the send
         // may hold that pipe, not even while it waits at the FIFO for the daemon to open it.
         await File.WriteAllTextAsync(script, $"""
             #!/bin/sh
             exec </dev/null >/dev/null 2>>{script}.log
-            zfs send -p {zfs.Snapshot} >{fifo} &
+            zfs send -p {snapshot} >{fifo} &
             echo $! >{pidFile}
             """, cancellationToken);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -41,7 +47,7 @@ public sealed class ZfsStream(BareosWorld world, Jobs jobs, BenchOptions options
               }
             """);
         await world.AddBackupJobAsync("bench-zfs-bridge",
-            LargeFile.Include($"Plugin = \"{world.Plugin($"source=zfs:dataset={zfs.Dataset}:mode=stream")}\""));
+            LargeFile.Include($"Plugin = \"{world.Plugin($"source=zfs:dataset={dataset}:mode=stream")}\""));
 
         var runs = Kinds.ToDictionary(k => k, _ => new List<Measured>());
         for (var round = 0; round < options.Rounds; round++)
