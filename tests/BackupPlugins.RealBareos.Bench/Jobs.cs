@@ -17,13 +17,13 @@ public enum DataWatch
 }
 
 /// <summary>One measured job: what the catalog says, its wall time, the CPU the file daemon and the host used, its data phase.</summary>
-public sealed record Measured(string What, JobResult Job, double Wall, double FdCpu, double HostCpu, double? Data)
+public sealed record Measured(string What, JobResult Job, double Wall, double FdCpu, double HostCpu, double? Data, double SdCpu = double.NaN)
 {
     public double DataMBps(long bytes) => Data is { } s and > 0 ? bytes / s / 1e6 : double.NaN;
 
     public override string ToString() =>
         $"{What}: job {Job.JobId} {Job.Status}, {Job.Files} files, {Job.Bytes} bytes, wall {Wall:F2} s, " +
-        $"data {(Data is { } d ? $"{d:F2} s" : "-")}, FD CPU {FdCpu:F2} s, host CPU {HostCpu:F2} s";
+        $"data {(Data is { } d ? $"{d:F2} s" : "-")}, FD CPU {FdCpu:F2} s, host CPU {HostCpu:F2} s, SD CPU {SdCpu:F2} s";
 }
 
 /// <summary>
@@ -31,7 +31,7 @@ public sealed record Measured(string What, JobResult Job, double Wall, double Fd
 /// the director's job report appearing in its message log (polled every 10 ms; bconsole's <c>wait</c> polls once a
 /// second): job setup, the data, and the director's catalog work at the end, as an operator waits for them.
 /// </summary>
-public sealed partial class Jobs(BareosWorld world, TextWriter progress)
+public sealed partial class Jobs(BareosWorld world, TextWriter progress, string? profile = null)
 {
     private readonly int _storageDaemon = world.StorageDaemonProcessId;
 
@@ -44,20 +44,25 @@ public sealed partial class Jobs(BareosWorld world, TextWriter progress)
         await Task.Delay(500, cancellationToken);
         var logStart = new FileInfo(world.DirectorMessages) is { Exists: true } log ? log.Length : 0;
         var (fd, host) = (world.FileDaemonProcessId, world.HostProcessId);
-        var (fdCpu, hostCpu) = (Cpu.Seconds(fd), Cpu.Seconds(host, children: true));
+        var (fdCpu, hostCpu, sdCpu) = (Cpu.Seconds(fd), Cpu.Seconds(host, children: true), Cpu.Seconds(_storageDaemon));
         using var sampler = watch switch
         {
             DataWatch.Storage => new WriteSampler(_storageDaemon),
             DataWatch.FileDaemon => new WriteSampler(fd),
             _ => null,
         };
+        var profiler = profile is null ? null : FdProfile.Start(profile, fd, $"run-{All.Count + 1}");
         var started = Stopwatch.GetTimestamp();
         var id = await world.Console.QueueAsync(command);
         await WaitForReportAsync(id, logStart, cancellationToken);
         var wall = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var data = sampler?.Stop();
+        if (profiler is not null)
+        {
+            await progress.WriteLineAsync($"    file daemon profile of job {id}: {await profiler.StopAsync()}");
+        }
         var measured = new Measured(what, await world.Console.WaitAsync(id), wall,
-            Cpu.Seconds(fd) - fdCpu, Cpu.Seconds(host, children: true) - hostCpu, data);
+            Cpu.Seconds(fd) - fdCpu, Cpu.Seconds(host, children: true) - hostCpu, data, Cpu.Seconds(_storageDaemon) - sdCpu);
         if (measured.Job.Status != "T")
         {
             throw new JobFailedException(measured.Job, world.Logs());

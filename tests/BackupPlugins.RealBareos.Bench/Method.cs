@@ -7,7 +7,8 @@ public static class Method
     public static readonly string[] Notes =
     [
         "How measured: one job at a time, after sync(2) and 0.5 s; kinds alternated (reversed every other round); the",
-        "  large-file backups and restores after one warm-up job of each kind (the host's JIT), not counted.",
+        "  large-file backups and restores and the zfs streams after one warm-up job of each kind (the host's JIT), not",
+        "  counted. SD CPU (in the job list): the storage daemon's, whose volume writes set the pace of large jobs.",
         "  data phase: the storage daemon's volume writes (wchar of /proc/<pid>/io, restores: the file daemon's writes)",
         $"    polled every 10 ms, from the first to the last 10 ms that grew by >= {DataPhase.Growth >> 10} KiB.",
         "  FD CPU: utime+stime of the file daemon over the job; host CPU: the same for the BackupPlugins host, with its",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // The bridge against the real Bareos 25.1 file daemon, side by side with native FileSets: tests/benchmark/real-bareos
-// [--quick] [--rounds N] [--rows large,small,zfs]. Prints a table of medians with each target and marks the misses; nothing passes or fails.
+// [--quick] [--rounds N] [--rows large,small,zfs] [--profile DIR]. Prints a table of medians with each target and marks the misses; nothing passes or fails.
 // Everything it makes (containers, daemons, files, the zfs pool) is removed at the end, also after a failure or Ctrl-C.
 using System.Runtime.InteropServices;
 using BackupPlugins.RealBareos;
@@ -47,7 +47,7 @@ try
     await progress.WriteLineAsync($"starting the real Bareos world in {world.Work}");
     await world.InitializeAsync();
     stop.Token.ThrowIfCancellationRequested();
-    jobs = new Jobs(world, progress);
+    jobs = new Jobs(world, progress, options.Profile);
     if (options.Rows.Contains("large"))
     {
         await new LargeFile(world, jobs, options).RunAsync(report, stop.Token);

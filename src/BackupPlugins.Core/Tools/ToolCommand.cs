@@ -95,8 +95,10 @@ public interface IToolRunner
 
     /// <summary>
     /// The general form: <paramref name="consumeOutput"/> is given the command's standard output (a pipe) to read
-    /// to its end — so a consumer can move it without copying, e.g. splice(2) into a socket. If it throws, the
-    /// pipe is closed and the command stopped. Null: standard output is captured in the result.
+    /// to its end — so a consumer can move it without copying, e.g. splice(2) into a socket — or to hand to another
+    /// process (the data socket passes it to the file daemon) and return at once; either way the run then waits for
+    /// the command's exit. If it throws, the pipe is closed and the command stopped. Null: standard output is
+    /// captured in the result.
     /// </summary>
     Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
         CancellationToken cancellationToken);
