@@ -85,45 +85,21 @@ class DataCallbacks:
         return fd.bRC_OK
 
     def open_socket(self, iop, fname):
-        """A data connection: the host writes the entry into it (backup) or drains it (restore).
-
-        On backup the host's first byte says what follows: "S", the entry's bytes on this connection; "D", with a
-        descriptor attached (a command's output pipe), which the core then reads instead, as it reads a FIFO.
-        """
-        backup = self.restore is None
+        """A data connection: the host writes the entry into it (backup) or drains it (restore)."""
         reply = self.call("FileOpen", m.FileOpenRequest, m.FileOpenResponse,
-                          {"session": self.session, "fname": fname, "flags": iop.flags, "mode": iop.mode,
-                           "take_descriptor": backup})
+                          {"session": self.session, "fname": fname, "flags": iop.flags, "mode": iop.mode})
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.settimeout(opts.LOAD_TIMEOUT)
             sock.connect(reply["data_socket"])
             sock.sendall(reply["token"])
             sock.settimeout(None)
-            handle = sock.fileno()
-            if backup:
-                handle = self.read_header(sock)
         except OSError:
             sock.close()
             raise
-        if handle != sock.fileno():
-            sock.close()  # the entry comes through the descriptor; the host's end of this connection is done
-            sock = None
-        self.io = {"fd": handle, "sock": sock, "token": reply["token"], "kind": "socket", "fname": fname}
-        self.hand_over(iop, handle)
+        self.io = {"fd": sock.fileno(), "sock": sock, "token": reply["token"], "kind": "socket", "fname": fname}
+        self.hand_over(iop, sock.fileno())
         return self.fd.bRC_OK
-
-    @staticmethod
-    def read_header(sock):
-        """The descriptor to read the entry from: the one the host sent, or the connection itself."""
-        header, fds, _flags, _address = socket.recv_fds(sock, 1, 1)
-        if header == b"D" and len(fds) == 1:
-            return fds[0]
-        for extra in fds:
-            os.close(extra)
-        if header == b"S" and not fds:
-            return sock.fileno()
-        raise OSError(errno.EPROTO, "the host's data connection began with %r, not a data header" % header)
 
     def io_close(self, iop, io):
         fd = self.fd
@@ -165,8 +141,7 @@ class DataCallbacks:
         try:
             reply = self.call("FileClose", m.FileCloseRequest, m.FileCloseResponse,
                               {"session": self.session, "token": io["token"]})
-            moved = "" if reply["bytes"] < 0 else " after %d bytes" % reply["bytes"]  # -1: the core read a descriptor
-            text = "%s: data stream incomplete%s: %s" % (name, moved, reply["error"])
+            text = "%s: data stream incomplete after %d bytes: %s" % (name, reply["bytes"], reply["error"])
         except RpcError as e:
             reply = {"complete": False}
             text = "%s: data stream not confirmed: %s" % (name, e.detail)

@@ -38,10 +38,7 @@ StartBackupFileResponse = {
 }
 CheckFileRequest = {"session": _f(1, "string"), "fname": _f(2, "bytes")}
 CheckFileResponse = {"seen": _f(1, "bool"), "messages": _f(2, "msg", True, JobMessage)}
-FileOpenRequest = {
-    "session": _f(1, "string"), "fname": _f(2, "bytes"), "flags": _f(3, "int"), "mode": _f(4, "uint"),
-    "take_descriptor": _f(5, "bool"),
-}
+FileOpenRequest = {"session": _f(1, "string"), "fname": _f(2, "bytes"), "flags": _f(3, "int"), "mode": _f(4, "uint")}
 FileOpenResponse = {"data_socket": _f(1, "string"), "token": _f(2, "bytes"), "messages": _f(3, "msg", True, JobMessage)}
 FileCloseRequest = {"session": _f(1, "string"), "token": _f(2, "bytes")}
 FileCloseResponse = {
@@ -62,7 +59,7 @@ EndRestoreFileRequest = {
 
 # Enum values used by the shim.
 # The protocol revision this shim speaks (enum Revision); the host refuses any but its own.
-REVISION = 3  # REVISION_DATA_DESCRIPTOR
+REVISION = 2  # REVISION_PACKED_STAT
 EVENT_JOB_END = 2
 EVENT_START_BACKUP_JOB = 3
 EVENT_END_BACKUP_JOB = 4

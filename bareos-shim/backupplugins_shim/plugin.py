@@ -119,7 +119,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
             return
         if io.get("sock") is not None:
             io["sock"].close()
-        elif io.get("fd") is not None:  # a file, or a descriptor the host handed over
+        elif io.get("fd") is not None:
             try:
                 os.close(io["fd"])
             except OSError:

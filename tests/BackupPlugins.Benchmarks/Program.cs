@@ -31,7 +31,7 @@ Console.WriteLine($"{total} {bestRead:F0} {bestWrite:F0}");
 
 static async Task<double> WriteOnceAsync(FdPlugin.FdPluginClient client, BackupFile file, string where, int chunkSize)
 {
-    var session = (await client.LoadPluginAsync(new LoadPluginRequest { Protocol = Revision.DataDescriptor, Job = new JobInfo { JobId = 2, Type = "R", Where = where } })).Session;
+    var session = (await client.LoadPluginAsync(new LoadPluginRequest { Protocol = Revision.PackedStat, Job = new JobInfo { JobId = 2, Type = "R", Where = where } })).Session;
     var source = file.Fname.ToStringUtf8();
     var ofname = ByteString.CopyFromUtf8(where + source);
     var created = await client.CreateFileAsync(new CreateFileRequest
@@ -104,7 +104,7 @@ static async Task<(BackupFile File, long Bytes, double Seconds)> ReadOnceAsync(F
 {
     var session = (await client.LoadPluginAsync(new LoadPluginRequest
     {
-        Protocol = Revision.DataDescriptor,
+        Protocol = Revision.PackedStat,
         Job = new JobInfo { JobId = 1, Level = "F", Type = "B" },
         PluginDefinition = ByteString.CopyFromUtf8($"source=dir:path={directory}:datapath=socket:"),
     })).Session;

@@ -31,10 +31,9 @@ public sealed class DataSocketServerTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private async Task<(byte[] Received, DataSocketServer.TransferResult Result)> TransferAsync(Func<DataSink, CancellationToken, Task> producer,
-        bool takesDescriptor = false)
+    private async Task<(byte[] Received, DataSocketServer.TransferResult Result)> TransferAsync(Func<DataSink, CancellationToken, Task> producer)
     {
-        var token = _server.Register("s1", producer, takesDescriptor);
+        var token = _server.Register("s1", producer);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(_server.Path));
         await socket.SendAsync(token);
@@ -63,46 +62,6 @@ public sealed class DataSocketServerTests : IAsyncLifetime
         });
         Assert.Equal(data, received);
         Assert.Equal(new DataSocketServer.TransferResult(data.Length, true, ""), result);
-    }
-
-    [Fact]
-    public async Task Transfer_ToAReaderThatTakesDescriptors_BeginsWithTheStreamHeader_NotCounted()
-    {
-        var path = Path.Combine(_dir, "data");
-        await File.WriteAllBytesAsync(path, "abc"u8.ToArray());
-        var (received, result) = await TransferAsync(async (sink, ct) =>
-        {
-            using var file = File.OpenHandle(path);
-            await sink.SendFileAsync(file, ct);
-        }, takesDescriptor: true);
-        Assert.Equal("Sabc"u8.ToArray(), received);
-        Assert.Equal(new DataSocketServer.TransferResult(3, true, ""), result);
-        var (empty, emptyResult) = await TransferAsync((_, _) => Task.CompletedTask, takesDescriptor: true);
-        Assert.Equal("S"u8.ToArray(), empty);
-        Assert.Equal(new DataSocketServer.TransferResult(0, true, ""), emptyResult);
-    }
-
-    [Fact]
-    public async Task Transfer_ACommandsPipe_ToAReaderThatTakesDescriptors_IsHandedOver_NotCopied()
-    {
-        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
-        var (received, result) = await TransferAsync((sink, ct) => sink.CopyFromAsync(pipe, ct), takesDescriptor: true);
-        Assert.Equal("D"u8.ToArray(), received); // the descriptor itself travels beside this byte (SCM_RIGHTS): the shim's tests read it
-        Assert.Equal(new DataSocketServer.TransferResult(-1, true, ""), result);
-    }
-
-    [Fact]
-    public async Task Transfer_ACommandsPipe_ToAReaderThatTakesNone_IsSplicedIntoTheConnection()
-    {
-        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
-        using (var writer = new System.IO.Pipes.AnonymousPipeClientStream(System.IO.Pipes.PipeDirection.Out, pipe.ClientSafePipeHandle))
-        {
-            writer.Write("zfs stream"u8);
-        }
-        pipe.DisposeLocalCopyOfClientHandle();
-        var (received, result) = await TransferAsync((sink, ct) => sink.CopyFromAsync(pipe, ct));
-        Assert.Equal("zfs stream"u8.ToArray(), received);
-        Assert.Equal(new DataSocketServer.TransferResult(10, true, ""), result);
     }
 
     [Fact]

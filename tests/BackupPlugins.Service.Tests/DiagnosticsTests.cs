@@ -57,7 +57,7 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
         var plugin = new FdPlugin.FdPluginClient(unix);
         var loaded = await plugin.LoadPluginAsync(new LoadPluginRequest
         {
-            Protocol = Revision.DataDescriptor,
+            Protocol = Revision.PackedStat,
             Job = new JobInfo { JobId = 42, JobName = "nightly", Level = "F", Type = "I" },
             PluginDefinition = ByteString.CopyFromUtf8("source=dir:path=/srv:"),
         });
@@ -108,7 +108,7 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
         var plugin = new FdPlugin.FdPluginClient(unix);
         var loaded = await plugin.LoadPluginAsync(new LoadPluginRequest
         {
-            Protocol = Revision.DataDescriptor,
+            Protocol = Revision.PackedStat,
             Job = new JobInfo { JobId = 7, Level = "F" },
             PluginDefinition = ByteString.CopyFromUtf8("source=dir:path=relative:"),
         });
@@ -134,7 +134,7 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
         using var unix = host.UnixChannel();
         await new FdPlugin.FdPluginClient(unix).LoadPluginAsync(new LoadPluginRequest
         {
-            Protocol = Revision.DataDescriptor,
+            Protocol = Revision.PackedStat,
             Job = new JobInfo { JobId = 8, Level = "F" },
             PluginDefinition = ByteString.CopyFromUtf8("source=dir:path=/srv:"),
         });

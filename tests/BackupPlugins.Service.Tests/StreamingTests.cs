@@ -27,7 +27,7 @@ public sealed class StreamingTests(HostFixture host) : IClassFixture<HostFixture
         var plugin = new FdPlugin.FdPluginClient(channel);
         var backup = await plugin.LoadPluginAsync(new LoadPluginRequest
         {
-            Protocol = Revision.DataDescriptor,
+            Protocol = Revision.PackedStat,
             Job = new JobInfo { JobId = 1, Level = "F", Type = "B" },
             PluginDefinition = ByteString.CopyFromUtf8($"source=dir:path={src}:datapath=socket:"),
         });
@@ -55,7 +55,7 @@ public sealed class StreamingTests(HostFixture host) : IClassFixture<HostFixture
         await plugin.HandlePluginEventAsync(new HandlePluginEventRequest { Session = backup.Session, Event = EventType.EventEndBackupJob });
 
         var where = Path.Combine(_dir, "r");
-        var restore = await plugin.LoadPluginAsync(new LoadPluginRequest { Protocol = Revision.DataDescriptor, Job = new JobInfo { JobId = 2, Type = "R", Where = where } });
+        var restore = await plugin.LoadPluginAsync(new LoadPluginRequest { Protocol = Revision.PackedStat, Job = new JobInfo { JobId = 2, Type = "R", Where = where } });
         var ofname = ByteString.CopyFrom(Encoding.UTF8.GetBytes(where + src + "/blob"));
         var created = await plugin.CreateFileAsync(new CreateFileRequest
         {

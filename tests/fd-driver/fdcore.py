@@ -261,9 +261,6 @@ class JobCore:
             record["not_saved"] = True
             return
         in_core = iop.status == getattr(fd, "iostat_do_in_core", None)
-        if in_core:  # what the core reads: a file, a socket, or a pipe the host handed over
-            record["read_from"] = {stat.S_IFREG: "file", stat.S_IFSOCK: "socket", stat.S_IFIFO: "fifo"}.get(
-                stat.S_IFMT(os.fstat(iop.filedes).st_mode), "other")
         buf = self.buffer
         sparse = record["sparse"]
         count = READ_SIZE - (8 if sparse else 0)

@@ -106,38 +106,6 @@ def test_incomplete_data_stream_fails_the_job(core):
     b.close()
 
 
-def test_a_handed_over_descriptor_is_what_the_core_reads_and_a_stream_header_keeps_the_connection(core):
-    a, b = socket.socketpair()
-    r, w = os.pipe()
-    socket.send_fds(b, [b"D"], [r])
-    os.close(r)
-    handle = Shim.read_header(a)
-    os.write(w, b"zfs stream")
-    os.close(w)
-    assert handle != a.fileno() and os.read(handle, 100) == b"zfs stream"
-    os.close(handle)
-    b.sendall(b"Sdata")
-    assert Shim.read_header(a) == a.fileno() and a.recv(100) == b"data"
-    b.sendall(b"x")
-    with pytest.raises(OSError) as e:
-        Shim.read_header(a)
-    assert e.value.strerror == "the host's data connection began with b'x', not a data header"
-    a.close()
-    b.close()
-
-
-def test_an_incomplete_handed_over_stream_names_no_byte_count(core):
-    shim = shim_with({"FileClose": {"bytes": -1, "complete": False, "error": "zfs send exited with code 1"}})
-    shim.item = entry(b"/tank/data@bp-7.zfs", size=-1, data_path=m.DATA_PATH_SOCKET)
-    r, w = os.pipe()
-    os.close(w)
-    shim.io = {"fd": r, "sock": None, "token": b"t" * 16, "kind": "socket", "fname": b"/tank/data@bp-7.zfs"}
-    assert shim.plugin_io(fd.IoPacket(fd.IO_CLOSE)) == fd.bRC_Error
-    assert core.messages == [(fd.M_FATAL, "backupplugins: /tank/data@bp-7.zfs: data stream incomplete: zfs send exited with code 1\n")]
-    with pytest.raises(OSError):
-        os.fstat(r)  # closed with the entry
-
-
 def test_host_job_messages_are_replayed_with_their_severity(core):
     shim = shim_with({"StartBackupFile": {"items": [], "more": False, "messages": [
         {"severity": 6, "text": "locked /run/lock/x"}, {"severity": 5, "text": "plugin option \"x\" has an empty value"}]}})

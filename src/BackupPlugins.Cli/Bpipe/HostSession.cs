@@ -26,7 +26,7 @@ internal abstract class HostSession(FdPlugin.FdPluginClient plugin, string sessi
             PluginDefinition = ByteString.CopyFromUtf8(definition),
             ShimVersion = "bpipe",
             IoInCore = true,
-            Protocol = Revision.DataDescriptor,
+            Protocol = Revision.PackedStat,
         }, cancellationToken: cancellationToken);
         report.Messages(loaded.Messages);
         return loaded.Session;

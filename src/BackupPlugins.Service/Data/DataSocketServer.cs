@@ -10,8 +10,7 @@ namespace BackupPlugins.Service.Data;
 /// <summary>
 /// Streams entry data to the shim over Unix-socket connections, outside gRPC. FileOpen registers a producer
 /// under a random token; the shim connects to <see cref="Path"/>, sends the token and hands the socket to the
-/// file daemon's core, which reads to EOF (or, for a command's output, the shim is handed the pipe itself over the
-/// connection and gives that to the core). FileClose waits for the producer's outcome (bytes, complete or why
+/// file daemon's core, which reads to EOF. FileClose waits for the producer's outcome (bytes, complete or why
 /// not). A connection that makes no progress for <see cref="StallTimeout"/> is cut and reported incomplete.
 /// </summary>
 internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, ILogger<DataSocketServer> logger) : BackgroundService
@@ -24,10 +23,9 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
     public TimeSpan StallTimeout { get; set; } = settings.StallTimeout;
 
     private sealed class Transfer(string session, Func<DataSink, CancellationToken, Task>? producer,
-        Func<Stream, CancellationToken, Task>? consumer = null, bool takesDescriptor = false)
+        Func<Stream, CancellationToken, Task>? consumer = null)
     {
         public string Session { get; } = session;
-        public bool TakesDescriptor { get; } = takesDescriptor;
         public Func<DataSink, CancellationToken, Task>? Producer { get; } = producer;
         public Func<Stream, CancellationToken, Task>? Consumer { get; } = consumer;
         public TaskCompletionSource<TransferResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,14 +34,10 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
 
     public sealed record TransferResult(long Bytes, bool Complete, string Error);
 
-    /// <summary>
-    /// Backup: <paramref name="producer"/> writes an entry's data into the connection. A reader that
-    /// <paramref name="takesDescriptor"/> gets a header byte first, and a command's output pipe as a descriptor.
-    /// </summary>
-    public byte[] Register(string session, Func<DataSink, CancellationToken, Task> producer, bool takesDescriptor = false)
+    public byte[] Register(string session, Func<DataSink, CancellationToken, Task> producer)
     {
         var token = RandomNumberGenerator.GetBytes(TokenLength);
-        _transfers[Convert.ToHexString(token)] = new Transfer(session, producer, takesDescriptor: takesDescriptor);
+        _transfers[Convert.ToHexString(token)] = new Transfer(session, producer);
         return token;
     }
 
@@ -139,9 +133,7 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
         client.SendBufferSize = 4 << 20;
         client.ReceiveBufferSize = 4 << 20;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, transfer.Cancel.Token);
-        await using var stream = new WatchedStream(new NetworkStream(client, ownsSocket: false), StallTimeout, linked,
-            header: transfer.TakesDescriptor);
-        SocketDataSink? sink = null;
+        await using var stream = new WatchedStream(new NetworkStream(client, ownsSocket: false), StallTimeout, linked);
         try
         {
             if (transfer.Consumer is not null)
@@ -150,20 +142,17 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
             }
             else
             {
-                sink = new SocketDataSink(client, stream, transfer.TakesDescriptor);
-                await transfer.Producer!(sink, linked.Token);
-                await stream.WriteHeaderAsync(linked.Token); // an empty entry: the header alone, then EOF
+                await transfer.Producer!(new SocketDataSink(client, stream), linked.Token);
                 await stream.FlushAsync(linked.Token);
                 client.Shutdown(SocketShutdown.Send);
             }
-            transfer.Done.TrySetResult(new TransferResult(sink?.HandedOver == true ? -1 : stream.Written, true, ""));
+            transfer.Done.TrySetResult(new TransferResult(stream.Written, true, ""));
         }
         catch (Exception ex)
         {
             var why = stream.Stalled ? $"the stream stalled for {StallTimeout.TotalSeconds:0} s and was cut" : ex.Message;
-            var bytes = sink?.HandedOver == true ? -1 : stream.Written;
-            logger.LogWarning("Data stream for session {Session} failed after {Bytes} bytes: {Error}", transfer.Session, bytes, why);
-            transfer.Done.TrySetResult(new TransferResult(bytes, false, why));
+            logger.LogWarning("Data stream for session {Session} failed after {Bytes} bytes: {Error}", transfer.Session, stream.Written, why);
+            transfer.Done.TrySetResult(new TransferResult(stream.Written, false, why));
         }
     }
 }

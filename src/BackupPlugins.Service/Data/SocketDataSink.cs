@@ -6,50 +6,28 @@ using Microsoft.Win32.SafeHandles;
 
 namespace BackupPlugins.Service.Data;
 
-/// <summary>
-/// A data connection: whole files go out with sendfile(2), command output with splice(2), never through this process;
-/// to a reader that takes descriptors (<paramref name="takesDescriptor"/>) a command's output pipe itself is handed
-/// over, and the file daemon reads it as it reads a FIFO.
-/// </summary>
-internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream, bool takesDescriptor = false) : DataSink(stream)
+/// <summary>A data connection: whole files go out with sendfile(2), command output with splice(2), never through this process.</summary>
+internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream) : DataSink(stream)
 {
     private const int Chunk = 4 << 20;
     private const int EINTR = 4, EAGAIN = 11;
 
     public override long Written => stream.Written;
 
-    /// <summary>The entry went to the reader as a descriptor; its bytes never passed here.</summary>
-    public bool HandedOver { get; private set; }
+    public override Task SendFileAsync(SafeFileHandle file, CancellationToken cancellationToken) =>
+        PumpAsync("sendfile", outFd => sendfile(outFd, (int)file.DangerousGetHandle(), 0, Chunk), cancellationToken);
 
-    public override async Task SendFileAsync(SafeFileHandle file, CancellationToken cancellationToken)
-    {
-        await stream.WriteHeaderAsync(cancellationToken);
-        await PumpAsync("sendfile", outFd => sendfile(outFd, (int)file.DangerousGetHandle(), 0, Chunk), cancellationToken);
-    }
-
-    /// <summary>A command's output pipe: handed over, or moved into the socket with splice(2) (no copy through this process).</summary>
-    public override async Task CopyFromAsync(Stream source, CancellationToken cancellationToken)
+    /// <summary>A command's output pipe goes into the socket with splice(2): no copy through this process.</summary>
+    public override Task CopyFromAsync(Stream source, CancellationToken cancellationToken)
     {
         if (source is not System.IO.Pipes.PipeStream pipe)
         {
-            await base.CopyFromAsync(source, cancellationToken);
-            return;
+            return base.CopyFromAsync(source, cancellationToken);
         }
-        if (takesDescriptor && stream.TakeHeaderForDescriptor())
-        {
-            fcntl((int)pipe.SafePipeHandle.DangerousGetHandle(), SetPipeSize, PipeSize); // fewer wake-ups of both ends (best effort)
-            DescriptorPassing.Send(socket, pipe.SafePipeHandle, DescriptorHeader);
-            HandedOver = true;
-            return;
-        }
-        await stream.WriteHeaderAsync(cancellationToken);
         var inFd = (int)pipe.SafePipeHandle.DangerousGetHandle();
         fcntl(inFd, SetPipeSize, PipeSize); // fewer, larger splices and fewer stalls of the command (best effort)
-        await PumpAsync("splice", outFd => splice(inFd, 0, outFd, 0, Chunk, SpliceMove | SpliceMore), cancellationToken);
+        return PumpAsync("splice", outFd => splice(inFd, 0, outFd, 0, Chunk, SpliceMove | SpliceMore), cancellationToken);
     }
-
-    /// <summary>The header of a connection that carries a descriptor instead of bytes.</summary>
-    public const byte DescriptorHeader = (byte)'D';
 
     /// <summary>
     /// Repeats a kernel-side copy into the socket (<paramref name="step"/> returns bytes moved, 0 at the end, -1 with

@@ -3,8 +3,7 @@ namespace BackupPlugins.Service.Data;
 
 /// <summary>
 /// A data connection's stream that counts the bytes moved (written on backup, read on restore) and cancels the
-/// transfer when none move for a while. On a backup connection whose reader takes descriptors, the first write is
-/// preceded by the one-byte header <c>'S'</c> (<see cref="WriteHeaderAsync"/>; not counted).
+/// transfer when none move for a while.
 /// </summary>
 internal sealed class WatchedStream : Stream
 {
@@ -15,40 +14,13 @@ internal sealed class WatchedStream : Stream
     private long _written;
     private long _lastProgress;
     private long _progressAtLastCheck = -1;
-    private bool _headerPending;
 
-    public WatchedStream(Stream inner, TimeSpan stall, CancellationTokenSource cancel, bool header = false)
+    public WatchedStream(Stream inner, TimeSpan stall, CancellationTokenSource cancel)
     {
         _inner = inner;
         _cancel = cancel;
         _stall = stall;
-        _headerPending = header;
         _watchdog = new Timer(Check, null, stall, stall);
-    }
-
-    /// <summary>The header this connection's reader expects first.</summary>
-    public const byte StreamHeader = (byte)'S';
-
-    /// <summary>Sends the header <c>'S'</c> if it is still due (before the first byte, or at the end of an empty entry).</summary>
-    public async ValueTask WriteHeaderAsync(CancellationToken cancellationToken)
-    {
-        if (_headerPending)
-        {
-            _headerPending = false;
-            await _inner.WriteAsync(new[] { StreamHeader }, cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// The entry went to the reader as a descriptor: no header, no bytes through this stream, and so no stall
-    /// watch either (the file daemon reads at its own pace; the command's end still decides whether it was whole).
-    /// </summary>
-    public bool TakeHeaderForDescriptor()
-    {
-        var pending = _headerPending;
-        _headerPending = false;
-        _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
-        return pending;
     }
 
     public long Written => Interlocked.Read(ref _written);
@@ -74,7 +46,6 @@ internal sealed class WatchedStream : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await WriteHeaderAsync(cancellationToken);
         await _inner.WriteAsync(buffer, cancellationToken);
         Interlocked.Add(ref _written, buffer.Length);
         Interlocked.Increment(ref _lastProgress);

@@ -119,7 +119,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
             {
                 await driver.WriteDataAsync(item, sink, ct);
                 session.AddBytes(sink.Written);
-            }, request.TakeDescriptor);
+            });
         }
         var reply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(token) };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
