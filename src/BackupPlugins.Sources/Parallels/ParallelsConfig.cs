@@ -15,8 +15,8 @@ public sealed record Compression(string Program, string Extension, IReadOnlyList
 /// StatusDirectory (required), prlctl, tar, backupRotations, BeforeBackup, AfterBackup; <c>[scp]</c> destinations (one
 /// <c>user@host:dir</c> per line), timeout; <c>[compression]</c> program, compressedExtension, arguments, timeout; a
 /// section per VM name with BeforeSuspend and AfterResume. New, with defaults that change nothing for an existing file:
-/// <c>[main] TempDirectory</c> (default /var/tmp; the seed's was macOS's /private/tmp) and <c>[scp] require</c>
-/// (all | any, default all).
+/// <c>[main] TempDirectory</c> (default /var/tmp; the seed's was macOS's /private/tmp), <c>[scp] require</c>
+/// (all | any, default all) and <c>[scp] ssh_config</c> (see <see cref="SshConfig"/>).
 /// </summary>
 public sealed record ParallelsConfig(
     string Path, string StatusDirectory, string Prlctl, string Tar, int BackupRotations, string TempDirectory,
@@ -24,6 +24,13 @@ public sealed record ParallelsConfig(
     IReadOnlyList<string> Destinations, TimeSpan CopyTimeout, CopyPolicy Require, Compression Compression,
     IReadOnlyDictionary<string, (IReadOnlyList<HookLine> BeforeSuspend, IReadOnlyList<HookLine> AfterResume)> VmHooks)
 {
+    /// <summary>
+    /// <c>[scp] ssh_config</c>: an ssh_config file given as <c>-F &lt;path&gt;</c> to every scp and ssh of the
+    /// copies (<c>~/</c> means the home directory; the file must exist). Null when the key is absent or empty, the
+    /// default: the tools then read the operator's own <c>~/.ssh/config</c>, as the seed's plain <c>scp</c> did.
+    /// </summary>
+    public string? SshConfig { get; init; }
+
     public static readonly string[] Candidates = ["~/.backupParallels.ini", "/etc/backupParallels.ini"];
 
     /// <summary>The seed's lookup: the first of ~/.backupParallels.ini and /etc/backupParallels.ini that exists.</summary>
@@ -54,6 +61,11 @@ public sealed record ParallelsConfig(
             "any" => CopyPolicy.Any,
             var other => Problem(CopyPolicy.All, $"[scp] require must be all or any, got \"{other}\""),
         };
+        var sshConfig = ini.Get("scp", "ssh_config")?.Trim() is { Length: > 0 } c ? Expand(c, home) : null;
+        if (sshConfig is not null && !File.Exists(sshConfig))
+        {
+            problems.Add($"[scp] ssh_config: \"{sshConfig}\" does not exist (leave the key out to use ~/.ssh/config)");
+        }
         var rotations = Number("main", "backupRotations", 3, min: 1);
         var hooks = ini.Sections.Where(s => s is not ("main" or "scp" or "compression")).ToDictionary(
             s => s, s => (HookLine.Parse(ini.Get(s, "BeforeSuspend")), HookLine.Parse(ini.Get(s, "AfterResume"))), StringComparer.Ordinal);
@@ -64,7 +76,7 @@ public sealed record ParallelsConfig(
             new Compression(Text("compression", "program", "/usr/bin/gzip"), Text("compression", "compressedExtension", "gz"),
                 Text("compression", "arguments", "-f").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries),
                 TimeSpan.FromSeconds(Number("compression", "timeout", 3600, min: 1))),
-            hooks);
+            hooks) { SshConfig = sshConfig };
         return problems.Count == 0 ? config : throw new FormatException($"{path}: {string.Join("; ", problems)}");
 
         string Text(string section, string key, string fallback) => ini.Get(section, key)?.Trim() is { Length: > 0 } v ? v : fallback;

@@ -52,6 +52,7 @@ public sealed class ParallelsConfigTests : IDisposable
         Assert.Equal(("/usr/bin/xz", "xz", TimeSpan.FromHours(1)), (config.Compression.Program, config.Compression.Extension, config.Compression.Timeout));
         Assert.Equal(["-4", "-T0", "-f"], config.Compression.Arguments);
         Assert.Equal([new HookLine("echo 100% back", true, true)], config.VmHooks["Windows 10"].AfterResume);
+        Assert.Null(config.SshConfig);
     }
 
     [Fact]
@@ -62,6 +63,25 @@ public sealed class ParallelsConfigTests : IDisposable
         Assert.Equal(["-f"], config.Compression.Arguments);
         Assert.Equal(TimeSpan.FromSeconds(7200), config.CopyTimeout);
         Assert.Empty(config.Destinations);
+        Assert.Null(config.SshConfig);
+    }
+
+    [Fact]
+    public void SshConfig_IsRead_WithTildeMeaningHome()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, ".ssh"));
+        File.WriteAllText(Path.Combine(_dir, ".ssh", "backup_config"), "Host nas1\n  Port 2222\n");
+        var config = ParallelsConfig.Load(Write("[main]\nStatusDirectory = /s\n[scp]\nssh_config = ~/.ssh/backup_config\n[compression]\n"), _dir);
+        Assert.Equal(Path.Combine(_dir, ".ssh", "backup_config"), config.SshConfig);
+    }
+
+    [Fact]
+    public void SshConfig_ThatDoesNotExist_IsAProblem()
+    {
+        var path = Write("[main]\nStatusDirectory = /s\n[scp]\nssh_config = /nonexistent/ssh_config\n[compression]\n");
+        var error = Assert.Throws<FormatException>(() => ParallelsConfig.Load(path, "/root"));
+        Assert.Equal($"{path}: [scp] ssh_config: \"/nonexistent/ssh_config\" does not exist (leave the key out to use ~/.ssh/config)",
+            error.Message);
     }
 
     [Fact]
