@@ -28,7 +28,7 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
     {
         var reply = await ReflectAsync(new ServerReflectionRequest { ListServices = "" });
         var names = reply.ListServicesResponse.Service.Select(s => s.Name).Order().ToList();
-        Assert.Equal(["backupplugins.v1.Control", "backupplugins.v1.FdPlugin", "grpc.health.v1.Health",
+        Assert.Equal(["backupplugins.v1.Control", "backupplugins.v1.FdPlugin", "backupplugins.v1.Jobs", "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"], names);
     }
 
@@ -99,6 +99,20 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
             new FdPlugin.FdPluginClient(tcp).LoadPluginAsync(new LoadPluginRequest()).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal("the plugin service is served on the Unix socket only", ex.Status.Detail);
+    }
+
+    [Fact]
+    public async Task JobsService_OverTcp_IsRefused()
+    {
+        using var tcp = host.TcpChannel();
+        using var call = new Jobs.JobsClient(tcp).Run();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new JobInput { Start = new JobRequest { ZfsSync = new ZfsSyncRequest { Config = "/etc/zbackup.ini" } } });
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+        });
+        Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
+        Assert.Equal("the jobs service is served on the Unix socket only", ex.Status.Detail);
     }
 
     [Fact]

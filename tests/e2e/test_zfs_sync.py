@@ -3,6 +3,8 @@
 found through a by-partuuid directory, imported and exported by the sync."""
 import os
 import re
+import signal
+import subprocess
 import time
 
 from zfsworld import destroy, run
@@ -213,3 +215,42 @@ def test_confirm_asks_before_destroying_and_no_means_no(zfsw):
     assert "roll %s back to %s, destroying newer? [y/N] error: not done, as answered:" % (dst, zfsw.snapshots(src)[-2][0]) in r.stdout
     zfsw.import_usb()
     assert "newer" in [n for n, _ in zfsw.snapshots(dst)]
+
+
+def test_a_stopped_sync_exports_the_pool_and_a_killed_one_is_exported_by_the_sweep(zfsw):
+    """The sync runs in a host (here one embedded in the command): the USB pool it imports is in the host's journal."""
+    src, dst = synced_twice(zfsw)
+    zfsw.import_usb()
+    run("zfs", "snapshot", dst + "@newer")
+    run("zpool", "export", zfsw.usb_pool)
+    time.sleep(1.1)
+
+    def waiting_at_the_question():
+        p = subprocess.Popen(zfsw.sync_argv("usb", "--rollback", "--confirm"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        seen = ""
+        while not seen.endswith("[y/N] "):
+            c = p.stdout.read(1)
+            assert c, seen
+            seen += c
+        assert zfsw.imported(zfsw.usb_pool)
+        return p, seen
+
+    p, seen = waiting_at_the_question()
+    p.send_signal(signal.SIGINT)  # Ctrl-C: the job stops, the host exports the pool it imported, then the command ends
+    rest, _ = p.communicate(timeout=60)
+    assert p.returncode == 130, seen + rest
+    assert rest.endswith("exported %s\nstopped\n" % zfsw.usb_pool), rest
+    assert not zfsw.imported(zfsw.usb_pool)
+    zfsw.import_usb()
+    assert "newer" in [n for n, _ in zfsw.snapshots(dst)]  # not rolled back: the question was never answered
+    run("zpool", "export", zfsw.usb_pool)
+
+    p, _ = waiting_at_the_question()
+    p.kill()  # the command and its embedded host die at once: nothing exports the pool now
+    p.communicate(timeout=60)
+    assert zfsw.imported(zfsw.usb_pool)
+    s = zfsw.sweep()
+    assert s.returncode == 0, s.stdout + s.stderr
+    assert s.stdout == "leftovers: 1\n  zfs pool import %s: removed\n" % zfsw.usb_pool, s.stdout
+    assert not zfsw.imported(zfsw.usb_pool)
+    assert zfsw.sweep().stdout == "leftovers: 0\n"

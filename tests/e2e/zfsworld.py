@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Real ZFS for the tests: Debian's zfs-fuse daemon, pools on sparse file vdevs under a temp dir, a fake
 /dev/disk/by-partuuid directory of symlinks to them, and a zbackup.ini for `backup-plugins zfs sync`."""
+import json
 import os
 import random
 import subprocess
@@ -59,6 +60,9 @@ class ZfsWorld:
         self.host_guid = self.pool_guid(self.host_pool)
         run("zpool", "export", self.usb_pool)
         self.config = os.path.join(work, "zbackup.ini")
+        self.host_config = os.path.join(work, "host.json")  # the embedded host's journal, in this test's directory
+        with open(self.host_config, "w") as f:
+            json.dump({"StateDirectory": os.path.join(work, "state")}, f)
 
     def pool_guid(self, pool):
         for line in run("zpool", "get", "guid", pool).stdout.splitlines()[1:]:
@@ -70,9 +74,16 @@ class ZfsWorld:
                     "save-last-snapshots = %d\n\n[host1]\nguid = %s\nsave-last-snapshots = %d\n%s"
                     % ("\n         ".join(volumes), self.partuuid, self.usb_pool, self.altroot, usb_keep, self.host_guid, host_keep, extra))
 
+    def sync_argv(self, to, *flags):
+        return [host_binary(), "zfs", "sync", "--to", to, "--config", self.config, "--device-dir", self.devices,
+                "--lock-dir", self.work, "--socket", os.path.join(self.work, "no-host.sock"), "--host-config", self.host_config] + list(flags)
+
     def sync(self, to, *flags, stdin=None):
-        return subprocess.run([host_binary(), "zfs", "sync", "--to", to, "--config", self.config, "--device-dir", self.devices,
-                               "--lock-dir", self.work] + list(flags), capture_output=True, text=True, input=stdin)
+        return subprocess.run(self.sync_argv(to, *flags), capture_output=True, text=True, input=stdin)
+
+    def sweep(self):
+        return subprocess.run([host_binary(), "sweep", "--socket", os.path.join(self.work, "no-host.sock"), "--config", self.host_config],
+                              capture_output=True, text=True)
 
     def imported(self, pool):
         return run("zpool", "list", "-H", "-o", "name").stdout.split().count(pool) == 1

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.CommandLine;
-using BackupPlugins.Sources.Zfs;
-using BackupPlugins.Sources.Zfs.Sync;
-using BackupPlugins.Tools;
-using Microsoft.Extensions.Logging;
+using BackupPlugins.Protocol.V1;
 
 namespace BackupPlugins.Cli.Commands;
 
 /// <summary>
 /// <c>zfs sync --to usb|os --config zbackup.ini</c>: the seed zbackup's transfer between this host's pool and a USB
-/// pool, run here (not through the host: it is a local administration job, like zrepl's). Non-interactive unless
-/// <c>--confirm</c>. Exit codes 0 / 1 warnings / 2 errors.
+/// pool. It runs in the host as a standalone job (the running host on <c>--socket</c>, or one embedded in this command
+/// when none answers), so the pool it imports is recorded in the host's journal: stopped (Ctrl-C) it exports the
+/// pool before it ends; killed, the host's next start or <c>backup-plugins sweep</c> does. Non-interactive unless
+/// <c>--confirm</c>. Exit codes 0 / 1 warnings / 2 errors / 130 stopped.
 /// </summary>
 internal static class ZfsCommand
 {
@@ -27,38 +26,29 @@ internal static class ZfsCommand
         var keep = new Option<int?>("--keep") { Description = "keep the newest N date-named snapshots on both sides (overrides save-last-snapshots)" };
         var deviceDir = new Option<string>("--device-dir") { Description = "where the USB partition is found by partuuid", DefaultValueFactory = _ => "/dev/disk/by-partuuid" };
         var lockDir = new Option<string>("--lock-dir") { Description = "directory of the run lock", DefaultValueFactory = _ => "/run/lock" };
+        var socket = CommonOptions.Socket();
+        var hostConfig = new Option<string?>("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
         var sync = new Command("sync", "send ZFS snapshots between this host's pool and a USB pool (zbackup)")
         {
-            to, config, dryRun, confirm, rollback, forceFull, noIntermediates, keep, deviceDir, lockDir,
+            to, config, dryRun, confirm, rollback, forceFull, noIntermediates, keep, deviceDir, lockDir, socket, hostConfig,
         };
         sync.SetAction(async (parse, invocationToken) =>
         {
             using var termination = new Termination(invocationToken);
-            var cancellationToken = termination.Token;
-            ZbackupConfig settings;
-            try
+            var request = new ZfsSyncRequest
             {
-                settings = ZbackupConfig.Load(parse.GetValue(config)!);
-            }
-            catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+                ToUsb = parse.GetValue(to) == "usb", Config = Path.GetFullPath(parse.GetValue(config)!), DryRun = parse.GetValue(dryRun),
+                Confirm = parse.GetValue(confirm), Rollback = parse.GetValue(rollback), ForceFull = parse.GetValue(forceFull),
+                NoIntermediates = parse.GetValue(noIntermediates), DeviceDir = Path.GetFullPath(parse.GetValue(deviceDir)!),
+                LockDir = Path.GetFullPath(parse.GetValue(lockDir)!),
+            };
+            if (parse.GetValue(keep) is { } n)
             {
-                await output.WriteLineAsync($"error: {ex.Message}");
-                return 2;
+                request.Keep = n;
             }
-            var options = new SyncOptions(parse.GetValue(to) == "usb", parse.GetValue(deviceDir)!, parse.GetValue(dryRun), parse.GetValue(confirm),
-                parse.GetValue(rollback), parse.GetValue(forceFull), !parse.GetValue(noIntermediates), parse.GetValue(keep), parse.GetValue(lockDir)!);
-            using var logging = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
-            var zfs = new ZfsTool(new ToolRunner(logging.CreateLogger<ToolRunner>()));
-            return await new ZfsSync(zfs, settings, options, output, question => Ask(output, input, question), TimeProvider.System)
-                .RunAsync(cancellationToken);
+            await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(hostConfig), CancellationToken.None);
+            return await JobCall.RunAsync(link.Channel, new JobRequest { ZfsSync = request }, output, input, termination.Token);
         });
         return new Command("zfs", "ZFS jobs run on this machine") { sync };
-    }
-
-    private static bool Ask(TextWriter output, TextReader input, string question)
-    {
-        output.Write(question + " [y/N] ");
-        output.Flush();
-        return (input.ReadLine() ?? "").Trim().ToLowerInvariant() is "y" or "yes";
     }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
@@ -17,6 +18,7 @@ namespace BackupPlugins.Service.Hosting;
 public static class HostFactory
 {
     public const string PluginServicePrefix = "/backupplugins.v1.FdPlugin/";
+    public const string JobsServicePrefix = "/backupplugins.v1.Jobs/";
 
     public static WebApplication Build(HostSettings settings, Action<IServiceCollection>? configure = null)
     {
@@ -102,6 +104,8 @@ public static class HostFactory
         services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<SourceCatalog>(), sp.GetRequiredService<IToolRunner>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EffectJournal>())
             { IdleTimeout = settings.IdleTimeout });
+        services.AddSingleton(sp => new StandaloneJobRegistry(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<EffectJournal>()));
         services.AddSingleton<DataSocketServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataSocketServer>());
         services.AddHostedService<SessionHousekeeping>();
@@ -121,17 +125,21 @@ public static class HostFactory
         app.Use(async (context, next) =>
         {
             // Only the Unix socket (peer-checked) may drive jobs; TCP serves control, health and reflection.
-            if (context.Connection.LocalPort != 0 && context.Request.Path.StartsWithSegments(PluginServicePrefix.TrimEnd('/')))
+            if (context.Connection.LocalPort != 0 && (context.Request.Path.StartsWithSegments(PluginServicePrefix.TrimEnd('/')) ||
+                                                      context.Request.Path.StartsWithSegments(JobsServicePrefix.TrimEnd('/'))))
             {
                 context.Response.ContentType = "application/grpc";
                 context.Response.Headers["grpc-status"] = "7";
-                context.Response.Headers["grpc-message"] = "the plugin service is served on the Unix socket only";
+                context.Response.Headers["grpc-message"] = context.Request.Path.StartsWithSegments(JobsServicePrefix.TrimEnd('/'))
+                    ? "the jobs service is served on the Unix socket only"
+                    : "the plugin service is served on the Unix socket only";
                 return;
             }
             await next(context);
         });
         app.MapGrpcService<FdPluginService>();
         app.MapGrpcService<ControlService>();
+        app.MapGrpcService<JobsService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.Lifetime.ApplicationStarted.Register(() =>

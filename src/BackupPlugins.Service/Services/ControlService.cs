@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
@@ -12,7 +13,7 @@ namespace BackupPlugins.Service.Services;
 
 /// <summary>The operator's view: version, sessions with their phase, running commands, sources, leftover sweep.</summary>
 internal sealed class ControlService(
-    SessionRegistry sessions, IToolRunner tools, SourceCatalog catalog, IEnumerable<ILeftoverSweeper> sweepers,
+    SessionRegistry sessions, StandaloneJobRegistry jobs, IToolRunner tools, SourceCatalog catalog, IEnumerable<ILeftoverSweeper> sweepers,
     HostSettings settings, HostClock clock, ILogger<ControlService> logger) : V1.Control.ControlBase
 {
     public static string Version => typeof(ControlService).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
@@ -37,6 +38,16 @@ internal sealed class ControlService(
                 Files = (ulong)s.Files, Bytes = (ulong)s.Bytes,
             };
             status.Undo.AddRange(s.Ledger.Pending);
+            reply.Sessions.Add(status);
+        }
+        foreach (var job in jobs.All) // standalone jobs (zfs sync, …): listed as sessions of their own
+        {
+            var status = new V1.SessionStatus
+            {
+                Id = job.Id, JobName = job.Name, Source = job.Name, Phase = "running", Started = Timestamp.FromDateTimeOffset(job.Started),
+                LastCall = Timestamp.FromDateTimeOffset(job.Started),
+            };
+            status.Undo.AddRange(job.Ledger.Pending);
             reply.Sessions.Add(status);
         }
         foreach (var c in tools.Running)

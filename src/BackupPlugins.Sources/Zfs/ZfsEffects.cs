@@ -21,6 +21,8 @@ internal static class ZfsEffects
     public const string RecursiveSnapshot = "recursive snapshot";
     /// <summary>A files job's read-only clone. Facts: <c>origin</c>, the snapshot it is cloned from.</summary>
     public const string Clone = "clone";
+    /// <summary>A pool a zfs sync imported (target: the pool; fact: its GUID): undone by exporting it.</summary>
+    public const string PoolImport = "pool import";
 
     public const string Guid = "guid";
     public const string Origin = "origin";
@@ -34,6 +36,10 @@ internal static class ZfsEffects
     /// </summary>
     public static async Task<string?> UndoAsync(ZfsTool zfs, JournalEntry entry, CancellationToken cancellationToken, bool finishCommit = true)
     {
+        if (entry.Kind == PoolImport)
+        {
+            return await ExportAsync(zfs, entry, cancellationToken);
+        }
         var name = entry.Target;
         var found = await zfs.PropertiesAsync(name, entry.Kind == Clone ? [Origin] : [Guid, "creation"], cancellationToken);
         if (found is null)
@@ -65,6 +71,22 @@ internal static class ZfsEffects
                 $"{await UserRefsAsync(zfs, name, cancellationToken)}); it stays in the journal and the next sweep (`backup-plugins " +
                 "sweep`, or the host's next start) tries again", ex);
         }
+        return null;
+    }
+
+    /// <summary>Exports the pool the job imported, if it is still imported and is the one (GUID) the job imported.</summary>
+    private static async Task<string?> ExportAsync(ZfsTool zfs, JournalEntry entry, CancellationToken cancellationToken)
+    {
+        if (!(await zfs.PoolGuidsAsync(cancellationToken)).TryGetValue(entry.Target, out var guid))
+        {
+            return "not imported";
+        }
+        if (entry.Fact(Guid) is { } recorded && recorded != guid)
+        {
+            return $"the imported pool of this name has GUID {guid}, not {recorded} as imported by the job: left alone";
+        }
+        // Recorded, then the host died before it learnt the GUID: the pool of this name is taken for the one imported.
+        await zfs.ExportAsync(entry.Target, cancellationToken);
         return null;
     }
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Zfs.Sync;
@@ -7,9 +8,11 @@ namespace BackupPlugins.Sources.Zfs.Sync;
 /// Carries out one volume's plan: the destructive preparation (rollback, or destroying every destination snapshot
 /// for a forced full), the send/receive, and the GUID check of what arrived. False (and a line saying why) on failure.
 /// </summary>
-internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWriter output, Func<string, bool> ask,
+internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, IJobConsole console,
     IReadOnlyList<ZfsSnapshot> source, IReadOnlyList<ZfsSnapshot>? destination)
 {
+    private readonly TextWriter _output = console.Out;
+
     public async Task<bool> RunAsync(VolumePlan plan, string target, CancellationToken cancellationToken)
     {
         try
@@ -17,10 +20,10 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWrite
             return plan.Action switch
             {
                 SyncAction.Full => await FullAsync(plan, target, force: false, cancellationToken),
-                SyncAction.ForceFull => await ConfirmedAsync($"destroy every snapshot of {target} and send {plan.Target!.Name} in full?") &&
+                SyncAction.ForceFull => await ConfirmedAsync($"destroy every snapshot of {target} and send {plan.Target!.Name} in full?", cancellationToken) &&
                                         await DestroyAllAsync(target, cancellationToken) && await FullAsync(plan, target, force: true, cancellationToken),
                 SyncAction.RollbackThenIncremental => await ConfirmedAsync($"roll {target} back to {plan.Base!.Name}, destroying " +
-                                                          $"{string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}?") &&
+                                                          $"{string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}?", cancellationToken) &&
                                                       await RollbackAsync(plan, target, cancellationToken) &&
                                                       await SendAsync(plan.Base!, plan.Target!, target, cancellationToken),
                 SyncAction.Incremental => await SendAsync(plan.Base!, plan.Target!, target, cancellationToken),
@@ -29,18 +32,18 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWrite
         }
         catch (ToolFailedException ex)
         {
-            await output.WriteLineAsync($"error: {ex.Message}");
+            await _output.WriteLineAsync($"error: {ex.Message}");
             return false;
         }
     }
 
-    private async Task<bool> ConfirmedAsync(string question)
+    private async Task<bool> ConfirmedAsync(string question, CancellationToken cancellationToken)
     {
-        if (!options.Confirm || ask(question))
+        if (!options.Confirm || await console.AskAsync(question, cancellationToken))
         {
             return true;
         }
-        await output.WriteLineAsync("error: not done, as answered: " + question);
+        await _output.WriteLineAsync("error: not done, as answered: " + question);
         return false;
     }
 
@@ -49,7 +52,7 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWrite
         foreach (var snapshot in destination ?? [])
         {
             await zfs.DestroyAsync(snapshot.FullName, cancellationToken);
-            await output.WriteLineAsync($"destroyed {snapshot.FullName} (--force-full)");
+            await _output.WriteLineAsync($"destroyed {snapshot.FullName} (--force-full)");
         }
         return true;
     }
@@ -57,7 +60,7 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWrite
     private async Task<bool> RollbackAsync(VolumePlan plan, string target, CancellationToken cancellationToken)
     {
         await zfs.RollbackAsync($"{target}@{plan.Base!.Name}", cancellationToken);
-        await output.WriteLineAsync($"rolled {target} back to {plan.Base.Name} (--rollback)");
+        await _output.WriteLineAsync($"rolled {target} back to {plan.Base.Name} (--rollback)");
         return true;
     }
 
@@ -88,7 +91,7 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWrite
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = await zfs.SendReceiveAsync(send, receive, cancellationToken);
         var seconds = Math.Max(watch.Elapsed.TotalSeconds, 0.001);
-        await output.WriteLineAsync($"sent {snapshot.FullName} to {target}: {result.Bytes} bytes in {seconds:0.0} s " +
+        await _output.WriteLineAsync($"sent {snapshot.FullName} to {target}: {result.Bytes} bytes in {seconds:0.0} s " +
                                     $"({result.Bytes / seconds / 1e6:0.0} MB/s)");
     }
 
@@ -97,10 +100,10 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, TextWrite
         var arrived = (await zfs.SnapshotsAsync(target, cancellationToken))?.FirstOrDefault(s => s.Name == sent.Name);
         if (arrived?.Guid == sent.Guid)
         {
-            await output.WriteLineAsync($"verified {target}@{sent.Name}: guid {sent.Guid}");
+            await _output.WriteLineAsync($"verified {target}@{sent.Name}: guid {sent.Guid}");
             return true;
         }
-        await output.WriteLineAsync($"error: {target}@{sent.Name} " + (arrived is null
+        await _output.WriteLineAsync($"error: {target}@{sent.Name} " + (arrived is null
             ? "is missing after the receive"
             : $"has guid {arrived.Guid}, the source {sent.Guid}: not the same snapshot"));
         return false;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Globalization;
 using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Jobs;
+using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Tools;
 using BackupPlugins.Core.Trees;
 
@@ -16,10 +18,14 @@ public sealed record SyncOptions(bool ToUsb, string DeviceDir = "/dev/disk/by-pa
 /// refuses to roll back newer destination snapshots or to start over without a common base unless told to,
 /// verifies the received GUID, holds the new common base on both sides, applies each side's retention without ever
 /// touching it, and exports the pool. Exit code: 0, 1 (warnings), 2 (errors).
+/// It runs in the host (a standalone job, <see cref="StandaloneJobRegistry"/>): the pool it imports is in the
+/// <paramref name="ledger"/> and journal from before the import, so a stopped command exports it, and so does the
+/// sweep after a crash (checked by the pool's GUID).
 /// </summary>
-public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions options, TextWriter output, Func<string, bool> ask,
+public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions options, IJobConsole console, CleanupLedger ledger,
     TimeProvider clock)
 {
+    private readonly TextWriter _output = console.Out;
     private int _warnings;
     private int _errors;
     private string _hold = "";
@@ -51,7 +57,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         try
         {
             var (from, to) = options.ToUsb ? (hostPool, config.UsbPool) : (config.UsbPool, hostPool);
-            await output.WriteLineAsync($"zfs sync {from} -> {to} (host [{host.Section}], USB pool {config.UsbPool})" +
+            await _output.WriteLineAsync($"zfs sync {from} -> {to} (host [{host.Section}], USB pool {config.UsbPool})" +
                                         (options.DryRun ? ": dry run, nothing is changed" : ""));
             var name = clock.GetLocalNow().ToString("yyyy-MM-dd_HH:mm:ss", CultureInfo.InvariantCulture);
             var synced = new List<(string Source, string Destination, ulong Common)>();
@@ -135,10 +141,15 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             throw new BackupPluginException(ErrorKind.NotFound, "zsync.device",
                 $"USB disk not found: {device} does not exist ([{ZbackupConfig.UsbSection}] partuuid={config.PartUuid}); connect the disk");
         }
+        _import = ledger.AddDurable(ZfsEffects.Source, ZfsEffects.PoolImport, config.UsbPool, $"export pool {config.UsbPool}",
+            (entry, ct) => ZfsEffects.UndoAsync(zfs, entry, ct));
         await zfs.ImportAsync(config.UsbPool, options.DeviceDir, config.MountPoint, cancellationToken);
         _imported = true;
-        await output.WriteLineAsync($"imported {config.UsbPool} from {device} under {config.MountPoint}");
+        _import = ledger.Note(_import, ZfsEffects.Guid, (await zfs.PoolGuidsAsync(cancellationToken))[config.UsbPool]);
+        await _output.WriteLineAsync($"imported {config.UsbPool} from {device} under {config.MountPoint}");
     }
+
+    private JournalEntry? _import;
 
     private async Task ExportAsync()
     {
@@ -148,10 +159,17 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         }
         try
         {
-            await zfs.ExportAsync(config.UsbPool, CancellationToken.None);
-            await output.WriteLineAsync($"exported {config.UsbPool}");
+            if (_import is not null)
+            {
+                await ledger.UndoNowAsync(_import); // the import this job made, recorded: exported, and out of the journal
+            }
+            else
+            {
+                await zfs.ExportAsync(config.UsbPool, CancellationToken.None); // imported before the job started: exported as the seed did
+            }
+            await _output.WriteLineAsync($"exported {config.UsbPool}");
         }
-        catch (ToolFailedException ex)
+        catch (Exception ex) when (ex is ToolFailedException or BackupPluginException)
         {
             Warning($"could not export {config.UsbPool}: {ex.Message}");
         }
@@ -189,7 +207,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             }
             return null;
         }
-        var executor = new VolumeTransfer(zfs, options, output, ask, sourceSnapshots, destinationSnapshots);
+        var executor = new VolumeTransfer(zfs, options, console, sourceSnapshots, destinationSnapshots);
         if (!await executor.RunAsync(plan, destination, cancellationToken))
         {
             _errors++;
@@ -209,7 +227,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
                 Error($"{source}: has no snapshot to send");
                 return;
             case SyncAction.Nothing:
-                await output.WriteLineAsync($"{source} -> {destination}: nothing to send, both have {plan.Target!.FullName}");
+                await _output.WriteLineAsync($"{source} -> {destination}: nothing to send, both have {plan.Target!.FullName}");
                 return;
             case SyncAction.RefuseNewerOnDestination:
                 Error($"{destination} has snapshots newer than the common one {plan.Base!.Name}: " +
@@ -229,7 +247,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
                                                   string.Join(", ", plan.NewerOnDestination.Select(s => s.Name)),
             _ => $"incremental from {plan.Base!.Name}",
         };
-        await output.WriteLineAsync($"{source} -> {destination}: {(options.DryRun ? "would send" : "sending")} {target}, {how}, {estimate}");
+        await _output.WriteLineAsync($"{source} -> {destination}: {(options.DryRun ? "would send" : "sending")} {target}, {how}, {estimate}");
     }
 
     private async Task<string> EstimateAsync(VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots, CancellationToken cancellationToken)
@@ -266,7 +284,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         var expired = SyncPlanner.Expired(snapshots, keep, new HashSet<ulong> { plan.Target!.Guid });
         if (expired.Count > 0)
         {
-            await output.WriteLineAsync($"{dataset}: would destroy {string.Join(", ", expired.Select(s => s.Name))} (keeping the newest {keep})");
+            await _output.WriteLineAsync($"{dataset}: would destroy {string.Join(", ", expired.Select(s => s.Name))} (keeping the newest {keep})");
         }
     }
 
@@ -279,7 +297,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             return;
         }
         var names = string.Join(", ", expired.Select(s => s.Name));
-        if (options.Confirm && !ask($"destroy {expired.Count} snapshot(s) of {dataset} beyond the newest {keep}: {names}?"))
+        if (options.Confirm && !await console.AskAsync($"destroy {expired.Count} snapshot(s) of {dataset} beyond the newest {keep}: {names}?", cancellationToken))
         {
             Warning($"{dataset}: retention skipped, as answered");
             return;
@@ -289,7 +307,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             try
             {
                 await zfs.DestroyAsync(snapshot.FullName, cancellationToken);
-                await output.WriteLineAsync($"destroyed {snapshot.FullName} (keeping the newest {keep})");
+                await _output.WriteLineAsync($"destroyed {snapshot.FullName} (keeping the newest {keep})");
             }
             catch (ToolFailedException ex)
             {
@@ -301,12 +319,12 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
     private void Error(string text)
     {
         _errors++;
-        output.WriteLine("error: " + text);
+        _output.WriteLine("error: " + text);
     }
 
     private void Warning(string text)
     {
         _warnings++;
-        output.WriteLine("warning: " + text);
+        _output.WriteLine("warning: " + text);
     }
 }

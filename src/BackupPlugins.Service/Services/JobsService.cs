@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Jobs;
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Tools;
+using BackupPlugins.Sources.Zfs;
+using BackupPlugins.Sources.Zfs.Sync;
+using Grpc.Core;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.Service.Services;
+
+/// <summary>Standalone jobs (<c>zfs sync</c>, …) run here, as host jobs: one call each, mapped onto the job's own class.</summary>
+internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools, ZfsSettings zfs, TimeProvider clock) : V1.Jobs.JobsBase
+{
+    public override async Task Run(IAsyncStreamReader<V1.JobInput> requestStream, IServerStreamWriter<V1.JobOutput> responseStream,
+        ServerCallContext context)
+    {
+        var cancellationToken = context.CancellationToken;
+        if (!await requestStream.MoveNext(cancellationToken) || requestStream.Current.Start is not { } request)
+        {
+            throw new BackupPluginException(ErrorKind.BadInput, "job.start", "a job call begins with the job to run");
+        }
+        await using var console = new StreamJobConsole(requestStream, responseStream, cancellationToken);
+        var code = request.JobCase switch
+        {
+            V1.JobRequest.JobOneofCase.ZfsSync => await jobs.RunAsync("zfs-sync", console,
+                (ledger, ct) => ZfsSyncAsync(request.ZfsSync, console, ledger, ct), console.Stopping),
+            _ => throw new BackupPluginException(ErrorKind.BadInput, "job.unknown", $"this host does not know the job {request.JobCase}"),
+        };
+        await console.EndAsync(code);
+    }
+
+    private async Task<int> ZfsSyncAsync(V1.ZfsSyncRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)
+    {
+        ZbackupConfig settings;
+        try
+        {
+            settings = ZbackupConfig.Load(request.Config);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await console.Out.WriteLineAsync($"error: {ex.Message}");
+            return 2;
+        }
+        var options = new SyncOptions(request.ToUsb, request.DeviceDir, request.DryRun, request.Confirm, request.Rollback, request.ForceFull,
+            !request.NoIntermediates, request.HasKeep ? request.Keep : null, request.LockDir);
+        return await new ZfsSync(new ZfsTool(tools, zfs.Zfs, zfs.Zpool), settings, options, console, ledger, clock).RunAsync(cancellationToken);
+    }
+}
