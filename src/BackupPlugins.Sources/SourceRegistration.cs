@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Sources.Dir;
+using BackupPlugins.Sources.Parallels;
 using BackupPlugins.Sources.Virtuozzo;
 using BackupPlugins.Sources.Zfs;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +24,8 @@ public static class SourceRegistration
         services.AddSingleton(Settings<ZfsSettings>(configuration, "Zfs"));
         services.AddSingleton<ISourceFactory, ZfsSource>();
         services.AddSingleton<ILeftoverSweeper, ZfsSweeper>();
+
+        services.AddSingleton<ILeftoverSweeper, ParallelsSweeper>(); // the standalone parallels backup's suspends and clones
         return services;
     }
 

@@ -67,7 +67,7 @@ public sealed partial class ToolRunner(ILogger<ToolRunner> logger) : IToolRunner
         {
             throw new ToolFailedException(command, $"cannot start: {ex.Message}", null);
         }
-        _running[id] = new RunningCommand(command.Argv, DateTimeOffset.UtcNow, command.Session, task.ProcessId);
+        _running[id] = new RunningCommand(command.Shown, DateTimeOffset.UtcNow, command.Session, task.ProcessId);
         try
         {
             var result = await task;

@@ -18,6 +18,17 @@ public class ToolRunnerTests
     }
 
     [Fact]
+    public async Task Run_ASecretCommand_ShowsOnlyItsProgram_InTheFailureAndInTheRunningList()
+    {
+        var command = new ToolCommand(["/bin/sh", "-c", "sleep 0.3; echo failed >&2; exit 3 # pw=s3cret"]) { Secret = true };
+        var running = _runner.RunAsync(command, CancellationToken.None);
+        await Task.Delay(100);
+        Assert.Equal(["/bin/sh", "(arguments not shown)"], Assert.Single(_runner.Running).Argv);
+        var ex = await Assert.ThrowsAsync<ToolFailedException>(() => running);
+        Assert.Equal("/bin/sh (arguments not shown): exit code 3: failed", ex.Message);
+    }
+
+    [Fact]
     public async Task Run_NonZeroExit_ThrowsWithArgvAndStderrTail()
     {
         var ex = await Assert.ThrowsAsync<ToolFailedException>(() =>

@@ -20,8 +20,16 @@ public sealed record ToolCommand(IReadOnlyList<string> Argv)
     /// <see cref="ToolResult.StandardErrorTail"/>, so a failure is reported in the tool's own words about it.
     /// </summary>
     public IReadOnlyList<string> StandardErrorNoise { get; init; } = [];
+    /// <summary>
+    /// The arguments hold a secret (an operator's hook line marked <c>-</c>): only the program is shown, in logs,
+    /// messages and <c>status</c>.
+    /// </summary>
+    public bool Secret { get; init; }
 
-    public override string ToString() => string.Join(' ', Argv.Select(Quote));
+    /// <summary>What logs, messages and <c>status</c> show of the command.</summary>
+    public IReadOnlyList<string> Shown => Secret ? [Argv[0], "(arguments not shown)"] : Argv;
+
+    public override string ToString() => Secret ? $"{Quote(Argv[0])} (arguments not shown)" : string.Join(' ', Argv.Select(Quote));
 
     private static string Quote(string arg) =>
         arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";

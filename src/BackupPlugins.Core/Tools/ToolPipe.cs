@@ -14,7 +14,7 @@ public sealed record PipeResult(ToolResult Producer, ToolResult Consumer, long B
 public static class ToolPipe
 {
     public static async Task<PipeResult> RunAsync(IToolRunner runner, ToolCommand producer, ToolCommand consumer,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Stream? consumerOutput = null)
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -34,7 +34,9 @@ public static class ToolPipe
         {
             try
             {
-                return await runner.RunAsync(consumer, pipe.Reader.AsStream(), consumeOutput: null, stop.Token);
+                return consumerOutput is null
+                    ? await runner.RunAsync(consumer, pipe.Reader.AsStream(), consumeOutput: null, stop.Token)
+                    : await runner.RunAsync(consumer, pipe.Reader.AsStream(), consumerOutput, stop.Token);
             }
             finally
             {

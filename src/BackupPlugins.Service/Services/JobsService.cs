@@ -3,6 +3,7 @@ using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Tools;
+using BackupPlugins.Sources.Parallels;
 using BackupPlugins.Sources.Zfs;
 using BackupPlugins.Sources.Zfs.Sync;
 using Grpc.Core;
@@ -10,7 +11,7 @@ using V1 = BackupPlugins.Protocol.V1;
 
 namespace BackupPlugins.Service.Services;
 
-/// <summary>Standalone jobs (<c>zfs sync</c>, …) run here, as host jobs: one call each, mapped onto the job's own class.</summary>
+/// <summary>Standalone jobs (<c>zfs sync</c>, <c>parallels backup</c>) run here, as host jobs: one call each, mapped onto the job's own class.</summary>
 internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools, ZfsSettings zfs, TimeProvider clock) : V1.Jobs.JobsBase
 {
     public override async Task Run(IAsyncStreamReader<V1.JobInput> requestStream, IServerStreamWriter<V1.JobOutput> responseStream,
@@ -26,9 +27,28 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
         {
             V1.JobRequest.JobOneofCase.ZfsSync => await jobs.RunAsync("zfs-sync", console,
                 (ledger, ct) => ZfsSyncAsync(request.ZfsSync, console, ledger, ct), console.Stopping),
+            V1.JobRequest.JobOneofCase.ParallelsBackup => await jobs.RunAsync("parallels-backup", console,
+                (ledger, ct) => ParallelsBackupAsync(request.ParallelsBackup, console, ledger, ct), console.Stopping),
             _ => throw new BackupPluginException(ErrorKind.BadInput, "job.unknown", $"this host does not know the job {request.JobCase}"),
         };
         await console.EndAsync(code);
+    }
+
+    private async Task<int> ParallelsBackupAsync(V1.ParallelsBackupRequest request, IJobConsole console, CleanupLedger ledger,
+        CancellationToken cancellationToken)
+    {
+        ParallelsConfig settings;
+        try
+        {
+            settings = ParallelsConfig.Load(request.Config, request.Home);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await console.Out.WriteLineAsync($"error: {ex.Message}");
+            return 2;
+        }
+        var options = new ParallelsBackupOptions(request.DryRun, request.Vm.Length == 0 ? null : request.Vm);
+        return await new ParallelsBackup(settings, options, console, ledger, tools, clock).RunAsync(cancellationToken);
     }
 
     private async Task<int> ZfsSyncAsync(V1.ZfsSyncRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
 using BackupPlugins.Core.Trees;
+using BackupPlugins.Sources.Prlctl;
 
 namespace BackupPlugins.Sources.Virtuozzo;
 
@@ -20,7 +21,7 @@ namespace BackupPlugins.Sources.Virtuozzo;
 public sealed class Vz7Driver(Vz7Settings settings, Vz7Options options, JobContext context) : ISourceDriver, IRestoreDriver
 {
     private readonly PloopTool _ploop = new(settings, context.Tools, context.Session);
-    private readonly PrlctlTool _prlctl = new(settings, context.Tools, context.Session);
+    private readonly PrlctlTool _prlctl = new(settings.Prlctl, settings.CommandTimeoutSeconds, context.Tools, context.Session);
     private Vz7Layout? _layout;
     private PrlctlContainer? _container;
     private string? _topDelta;

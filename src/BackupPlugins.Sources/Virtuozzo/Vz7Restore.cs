@@ -4,6 +4,7 @@ using BackupPlugins.Core.Posix;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Trees;
+using BackupPlugins.Sources.Prlctl;
 
 namespace BackupPlugins.Sources.Virtuozzo;
 

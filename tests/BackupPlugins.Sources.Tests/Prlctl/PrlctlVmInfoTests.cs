@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-using BackupPlugins.Sources.Virtuozzo;
+using BackupPlugins.Sources.Prlctl;
 
-namespace BackupPlugins.Sources.Tests.Virtuozzo;
+namespace BackupPlugins.Sources.Tests.Prlctl;
 
 public sealed class PrlctlVmInfoTests
 {

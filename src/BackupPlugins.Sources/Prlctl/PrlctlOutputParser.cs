@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Text.RegularExpressions;
 
-namespace BackupPlugins.Sources.Virtuozzo;
+namespace BackupPlugins.Sources.Prlctl;
 
 /// <summary>One row of <c>prlctl list -o name,uuid,status</c>; the UUID without braces.</summary>
 public sealed record PrlctlContainer(string Name, string Uuid, string Status);

@@ -2,7 +2,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace BackupPlugins.Sources.Virtuozzo;
+namespace BackupPlugins.Sources.Prlctl;
 
 /// <summary>
 /// A virtual machine as <c>prlctl list -i -j &lt;vm&gt;</c> describes it: UUID (without braces), name, state, cumulative

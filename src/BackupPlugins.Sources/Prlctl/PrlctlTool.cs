@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Tools;
 
-namespace BackupPlugins.Sources.Virtuozzo;
+namespace BackupPlugins.Sources.Prlctl;
 
 /// <summary>
-/// The prlctl commands this source runs, as argv through the one runner. A failing prlctl is reported as itself
-/// (its command, exit code and message); only prlctl saying that the container does not exist means "not found".
+/// The prlctl commands of the Virtuozzo containers source and the Parallels VM job (one system: the same nodes, the
+/// same tool), as argv through the one runner. A failing prlctl is reported as itself (its command, exit code and
+/// message); only prlctl saying that the container or VM does not exist means "not found".
 /// </summary>
-public sealed class PrlctlTool(Vz7Settings settings, IToolRunner runner, string? session)
+public sealed class PrlctlTool(string prlctl, int timeoutSeconds, IToolRunner runner, string? session)
 {
     /// <summary>The container with this UUID, or null when prlctl says there is none. The seed's exact command.</summary>
     public async Task<PrlctlContainer?> FindAsync(string uuid, CancellationToken cancellationToken)
@@ -83,8 +84,8 @@ public sealed class PrlctlTool(Vz7Settings settings, IToolRunner runner, string?
         "WARNING: You are using a deprecated CLI component that won't be installed by default in the next major release. Please use virsh instead";
 
     private ToolCommand Command(string[] args) =>
-        new([settings.Prlctl, .. args])
+        new([prlctl, .. args])
         {
-            Session = session, Timeout = TimeSpan.FromSeconds(settings.CommandTimeoutSeconds), StandardErrorNoise = [DeprecationNotice],
+            Session = session, Timeout = TimeSpan.FromSeconds(timeoutSeconds), StandardErrorNoise = [DeprecationNotice],
         };
 }

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Tools;
+using BackupPlugins.Sources.Prlctl;
+
+namespace BackupPlugins.Sources.Parallels;
+
+/// <summary>
+/// What a Parallels backup makes that outlives a killed process, as journal entries written before it is made: a
+/// suspended VM (target: its UUID; facts: the prlctl that suspended it, the VM's name) and a reflink clone of its
+/// bundle (target: the clone's directory). The undo of each, for the job and for the sweep alike.
+/// </summary>
+public static class ParallelsEffects
+{
+    public const string Source = "parallels";
+    public const string Suspend = "vm suspend";
+    public const string Clone = "bundle clone";
+    public const string Prlctl = "prlctl";
+    public const string Name = "name";
+
+    /// <summary>Resumes the VM if it is still suspended (and checks it runs), or removes the clone; a note when there was nothing to do.</summary>
+    public static async Task<string?> UndoAsync(IToolRunner runner, JournalEntry entry, string? session, CancellationToken cancellationToken)
+    {
+        if (entry.Kind == Clone)
+        {
+            if (!Directory.Exists(entry.Target))
+            {
+                return "already gone";
+            }
+            Directory.Delete(entry.Target, recursive: true);
+            var holder = Path.GetDirectoryName(entry.Target)!;
+            if (Directory.Exists(holder) && !Directory.EnumerateFileSystemEntries(holder).Any())
+            {
+                Directory.Delete(holder);
+            }
+            return null;
+        }
+        var prlctl = new PrlctlTool(entry.Fact(Prlctl) ?? "prlctl", 600, runner, session);
+        var vm = await prlctl.VmInfoAsync(entry.Target, cancellationToken);
+        if (vm is null)
+        {
+            return "the virtual machine is gone";
+        }
+        if (vm.State != "suspended")
+        {
+            return $"it is {vm.State}, not suspended: left alone";
+        }
+        await prlctl.ChangeStateAsync(entry.Target, "resume", "running", cancellationToken);
+        return null;
+    }
+}

@@ -1,0 +1,171 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""`backup-plugins parallels backup` (the seed backupParallels.py's run) with the seed's ini: VMs of the fake prlctl
+whose bundles are on btrfs (real reflink clones), real tar and gzip, real copies to a real sshd on loopback, and the
+job running in a host embedded in the command."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import host_binary
+from prlworld import VM_NAME, VM_UUID, PrlWorld
+from sshworld import SshWorld
+from trees import diff, snapshot
+from vzworld import FAKES
+
+T0 = 1_700_000_000
+LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}: ")
+
+
+@pytest.fixture
+def prl(work):
+    world = PrlWorld(work)
+    world.freeze_clock(T0)
+    yield world
+    world.teardown()
+
+
+@pytest.fixture
+def ssh(work):
+    world = SshWorld(os.path.join(work, "ssh"))
+    yield world
+    world.stop()
+
+
+class Job:
+    def __init__(self, work, prl, ssh, tar="/usr/bin/tar"):
+        self.work, self.prl = work, prl
+        self.status = os.path.join(work, "status")
+        self.temp = os.path.join(work, "tmp")
+        self.hooks = os.path.join(work, "hooks.log")
+        self.remote = [os.path.join(work, "remote-a"), os.path.join(work, "remote-b")]
+        for d in [self.temp] + self.remote:
+            os.makedirs(d)
+        self.ini = os.path.join(work, "backupParallels.ini")
+        with open(self.ini, "w") as f:
+            f.write("[main]\nStatusDirectory = %s\nprlctl = %s\ntar = %s\nbackupRotations = 2\nTempDirectory = %s\n"
+                    "BeforeBackup = echo before >> %s\n    -echo s3cret >> %s\n    +a note, only logged\n"
+                    "AfterBackup = echo after >> %s\n\n"
+                    "[scp]\ndestinations = dest-a:%s\n    dest-b:%s\nssh_config = %s\n\n"
+                    "[compression]\nprogram = /usr/bin/gzip\ncompressedExtension = gz\narguments = -f\n\n"
+                    "[%s]\nBeforeSuspend = echo before-suspend >> %s\nAfterResume = echo after-resume >> %s\n"
+                    % (self.status, os.path.join(FAKES, "prlctl"), tar, self.temp, self.hooks, self.hooks, self.hooks,
+                       self.remote[0], self.remote[1], ssh.config, VM_NAME, self.hooks, self.hooks))
+        with open(os.path.join(work, "host.json"), "w") as f:
+            f.write('{"StateDirectory": "%s"}' % os.path.join(work, "state-host"))
+
+    def argv(self, *flags):
+        return [host_binary(), "parallels", "backup", "--config", self.ini, "--socket", os.path.join(self.work, "no-host.sock"),
+                "--host-config", os.path.join(self.work, "host.json")] + list(flags)
+
+    def run(self, *flags):
+        r = subprocess.run(self.argv(*flags), capture_output=True, text=True, timeout=300)
+        for line in r.stdout.splitlines():
+            assert LINE.match(line), line
+        return r.returncode, [LINE.sub("", line) for line in r.stdout.splitlines()]
+
+    def sweep(self):
+        return subprocess.run([host_binary(), "sweep", "--socket", os.path.join(self.work, "no-host.sock"), "--config",
+                               os.path.join(self.work, "host.json")], capture_output=True, text=True)
+
+    def last(self):
+        return open(os.path.join(self.status, VM_NAME + ".last")).read()
+
+
+def test_a_running_vm_is_suspended_only_for_the_clone_and_its_archive_reaches_both_destinations(work, prl, ssh):
+    home = prl.create_vm(status="running", uptime=3600, disk_mb=64)
+    with open(os.path.join(home, "harddisk.hdd", "data.bin"), "wb") as f:
+        f.write(os.urandom(1 << 20))
+    before = snapshot(home)
+    job = Job(work, prl, ssh)
+    code, lines = job.run()
+    assert code == 0, "\n".join(lines)
+    assert prl.vm()["status"] == "running"
+    assert open(job.hooks).read() == "before\ns3cret\nbefore-suspend\nafter-resume\nafter\n"
+    assert not any("s3cret" in line for line in lines)  # a "-" line runs unlogged
+    assert "a note, only logged" in lines
+    assert "Suspending %s" % VM_NAME in lines
+    assert any(re.fullmatch(r"Resumed %s: suspended for \d+\.\d\d s" % re.escape(VM_NAME), line) for line in lines), lines
+    name = "%s.1.tar.gz" % VM_NAME
+    for remote in job.remote:
+        assert os.listdir(remote) == [name]
+        out = os.path.join(work, "out-" + os.path.basename(remote))
+        os.makedirs(out)
+        subprocess.run(["tar", "-C", out, "-xzf", os.path.join(remote, name)], check=True)
+        # the seed's member names: the bundle's own path without its leading "/", not the clone's
+        assert diff(before, snapshot(os.path.join(out, home.lstrip("/")))) == []
+    assert job.last() == "1 3600\n"
+    assert lines[-1] == "Completed 1 backup(s) to 2 destination(s) with 0 error(s) : %s[1]" % VM_NAME
+    assert not [d for d in os.listdir(os.path.dirname(home)) if d.startswith(".bp-clone-")]
+    assert os.listdir(job.temp) == []
+    assert job.sweep().stdout == "leftovers: 0\n"
+
+    code, lines = job.run()  # the VM did not run since: skipped, not suspended
+    assert code == 0
+    assert any(line.startswith("Not backing up %s" % VM_NAME) for line in lines), lines
+    assert "Suspending %s" % VM_NAME not in lines
+    prl.advance_uptime(60)
+    code, lines = job.run("--dry-run")
+    assert code == 0
+    assert any(line.startswith("would back up %s into slot 2" % VM_NAME) for line in lines), lines
+    assert prl.vm()["status"] == "running" and job.last() == "1 3600\n"
+    code, lines = job.run()
+    assert code == 0, "\n".join(lines)
+    assert sorted(os.listdir(job.remote[0])) == ["%s.1.tar.gz" % VM_NAME, "%s.2.tar.gz" % VM_NAME]
+    assert job.last() == "2 3660\n"
+
+
+def test_a_suspend_that_does_not_suspend_is_an_error_and_the_vm_is_not_backed_up(work, prl, ssh):
+    prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    prl.fault("prlctl suspend", noop=True)  # prlctl says it suspended the VM, and did not
+    job = Job(work, prl, ssh)
+    code, lines = job.run()
+    assert code == 2
+    assert any("the virtual machine is running, not suspended" in line for line in lines), lines
+    assert prl.vm()["status"] == "running"
+    assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))
+    assert os.listdir(job.remote[0]) == []
+    assert lines[-1] == "Completed 0 backup(s) to 2 destination(s) with 1 error(s) : "
+
+
+def test_a_failed_copy_leaves_the_status_file_alone_under_require_all(work, prl, ssh):
+    prl.create_vm(status="stopped", uptime=10, disk_mb=16)
+    job = Job(work, prl, ssh)
+    with open(job.ini) as f:
+        text = f.read()
+    with open(job.ini, "w") as f:
+        f.write(text.replace("    dest-b:", "    dest-refused:"))
+    code, lines = job.run()
+    assert code == 2
+    assert "Suspending %s" % VM_NAME not in lines  # a stopped VM is left as it is
+    assert any(line.startswith("copy failed: dest-refused:") and "Connection refused" in line for line in lines), lines
+    assert os.listdir(job.remote[0]) == ["%s.1.tar.gz" % VM_NAME]
+    assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))
+
+
+def test_killed_while_the_vm_is_suspended_the_sweep_resumes_it(work, prl, ssh):
+    # the bundle on a file system without reflinks: tar reads it while the VM is suspended, and this tar takes its time
+    home = os.path.join(work, "plain", VM_NAME + ".pvm")
+    os.makedirs(os.path.dirname(home))
+    prl.create_vm(status="running", uptime=3600, disk_mb=16, home=home)
+    slow_tar = os.path.join(work, "slow-tar")
+    with open(slow_tar, "w") as f:
+        f.write("#!/bin/sh\nsleep 60\nexec tar \"$@\"\n")
+    os.chmod(slow_tar, 0o755)
+    job = Job(work, prl, ssh, tar=slow_tar)
+    p = subprocess.Popen(job.argv(), stdout=subprocess.PIPE, text=True)
+    seen = ""
+    while "as the seed did" not in seen:
+        line = p.stdout.readline()
+        assert line, seen
+        seen += line
+    assert prl.vm()["status"] == "suspended"
+    p.kill()  # the command and its embedded host die; the VM stays suspended
+    p.communicate(timeout=30)
+    subprocess.run(["pkill", "-f", slow_tar])
+    assert prl.vm()["status"] == "suspended"
+    s = job.sweep()
+    assert s.stdout == "leftovers: 1\n  parallels vm suspend %s (%s): removed\n" % (VM_NAME, VM_UUID), s.stdout + s.stderr
+    assert prl.vm()["status"] == "running"
+    assert job.sweep().stdout == "leftovers: 0\n"
