@@ -86,6 +86,7 @@ def test_a_running_vm_is_suspended_only_for_the_clone_and_its_archive_reaches_bo
     assert not any("s3cret" in line for line in lines)  # a "-" line runs unlogged
     assert "a note, only logged" in lines
     assert "Suspending %s" % VM_NAME in lines
+    assert [c for c in prl.calls() if c[:2] == ["prlctl", "suspend"]] == [["prlctl", "suspend", VM_UUID]]  # by UUID
     assert any(re.fullmatch(r"Resumed %s: suspended for \d+\.\d\d s" % re.escape(VM_NAME), line) for line in lines), lines
     name = "%s.1.tar.gz" % VM_NAME
     for remote in job.remote:
@@ -169,3 +170,51 @@ def test_killed_while_the_vm_is_suspended_the_sweep_resumes_it(work, prl, ssh):
     assert s.stdout == "leftovers: 1\n  parallels vm suspend %s (%s): removed\n" % (VM_NAME, VM_UUID), s.stdout + s.stderr
     assert prl.vm()["status"] == "running"
     assert job.sweep().stdout == "leftovers: 0\n"
+
+
+def test_a_resume_that_does_not_resume_is_an_error_and_the_sweep_resumes_the_vm_later(work, prl, ssh):
+    prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    prl.fault("prlctl resume", noop=True, times=1)  # prlctl says it resumed the VM, and did not
+    job = Job(work, prl, ssh)
+    code, lines = job.run()
+    assert code == 2
+    assert any("the virtual machine is suspended, not running" in line for line in lines), lines
+    assert prl.vm()["status"] == "suspended"
+    assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))  # not a backup to count on
+    s = job.sweep()  # the resume stayed in the journal: the sweep does it
+    assert s.stdout == "leftovers: 1\n  parallels vm suspend %s (%s): removed\n" % (VM_NAME, VM_UUID), s.stdout + s.stderr
+    assert prl.vm()["status"] == "running"
+
+
+def test_a_failing_compressor_fails_the_vm_after_the_resume_and_leaves_no_temp_file(work, prl, ssh):
+    home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    job = Job(work, prl, ssh)
+    with open(job.ini) as f:
+        text = f.read()
+    with open(job.ini, "w") as f:
+        f.write(text.replace("program = /usr/bin/gzip", "program = /bin/false"))
+    code, lines = job.run()
+    assert code == 2
+    assert any(line.startswith("error: %s: /bin/false -f " % VM_NAME) and "exit code 1" in line for line in lines), lines
+    assert prl.vm()["status"] == "running"
+    assert os.listdir(job.temp) == [] and os.listdir(job.remote[0]) == []
+    assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))
+    assert not [d for d in os.listdir(os.path.dirname(home)) if d.startswith(".bp-clone-")]
+
+
+def test_too_little_room_in_the_temp_directory_is_refused_before_the_vm_is_suspended(work, prl, ssh):
+    home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    with open(os.path.join(home, "harddisk.hdd", "data.bin"), "wb") as f:
+        f.write(os.urandom(4 << 20))
+    job = Job(work, prl, ssh)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "bp-small", job.temp], check=True)
+    try:
+        prl.clear_calls()
+        code, lines = job.run()
+    finally:
+        subprocess.run(["umount", job.temp], check=True)
+    assert code == 2
+    assert any(line.startswith("error: %s: [main] TempDirectory %s has " % (VM_NAME, job.temp)) and "(the VM was not suspended)" in line
+               for line in lines), "\n".join(lines)
+    assert not [c for c in prl.calls() if c[:2] == ["prlctl", "suspend"]], prl.calls()  # never suspended
+    assert prl.vm()["status"] == "running"

@@ -31,18 +31,24 @@ public sealed class BundleArchive(IToolRunner runner, string tar, Compressor com
             return piped.Bytes;
         }
         var tarFile = target[..^(compressor.Settings.Extension.Length + 1)];
-        await using (var output = new FileStream(tarFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+        try
         {
-            await runner.RunAsync(archive, null, output, cancellationToken);
+            await using (var output = new FileStream(tarFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                await runner.RunAsync(archive, null, output, cancellationToken);
+            }
+            var size = new FileInfo(tarFile).Length;
+            await runner.RunAsync(compressor.InPlaceCommand(tarFile, session), cancellationToken);
+            if (!File.Exists(target))
+            {
+                throw new IOException($"{compressor.Settings.Program} did not leave {target} (check [compression] program, arguments and compressedExtension)");
+            }
+            return size;
         }
-        var size = new FileInfo(tarFile).Length;
-        await runner.RunAsync(compressor.InPlaceCommand(tarFile, session), cancellationToken);
-        if (!File.Exists(target))
+        finally
         {
-            throw new IOException($"{compressor.Settings.Program} did not leave {target} (check [compression] program, arguments and compressedExtension)");
+            File.Delete(tarFile); // after a failure, or left by a compressor that keeps its input (pbzip2 -k)
         }
-        File.Delete(tarFile); // a compressor that keeps its input (pbzip2 -k)
-        return size;
     }
 
     /// <summary>A literal for the pattern of a sed <c>s,…,…,</c> expression (basic regular expression).</summary>

@@ -127,7 +127,7 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
     private async Task BackupAsync((string Uuid, string Name) vm, PrlctlVmInfo info, BackupDecision decision, CancellationToken cancellationToken)
     {
         var home = info.Home.TrimEnd('/');
-        CheckSpace(home, vm.Name);
+        CheckSpace(home);
         var hooks = config.VmHooks.GetValueOrDefault(vm.Name);
         var target = Path.Combine(config.TempDirectory, $"{vm.Name}.tar.{config.Compression.Extension}");
         JournalEntry? suspended = null;
@@ -232,14 +232,14 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
     }
 
     /// <summary>The temp directory must hold the bundle's allocated size (what tar reads; compressed, it is less).</summary>
-    private void CheckSpace(string home, string vm)
+    private void CheckSpace(string home)
     {
         var needed = new DirectoryInfo(home).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => AllocatedBytes(f.FullName));
         var free = new DriveInfo(config.TempDirectory).AvailableFreeSpace;
         if (free < needed)
         {
             throw new BackupPluginException(ErrorKind.Precondition, "parallels.space",
-                $"{vm}: [main] TempDirectory {config.TempDirectory} has {free} bytes free, and the bundle {home} holds {needed}; " +
+                $"[main] TempDirectory {config.TempDirectory} has {free} bytes free, and the bundle {home} holds {needed}; " +
                 "free space there or point TempDirectory at a larger file system (the VM was not suspended)");
         }
     }
