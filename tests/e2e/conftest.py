@@ -121,6 +121,19 @@ def vz(work):
     world.teardown()  # before `work` is removed: never delete through a bind mount
 
 
+PRL_T0 = 1_700_000_000  # the fake prlctl's frozen clock in the VM tests
+
+
+@pytest.fixture
+def prl(work):
+    """A Virtuozzo 7 node with VMs (fake prlctl, bundles on btrfs), its clock frozen at PRL_T0."""
+    from prlworld import PrlWorld
+    world = PrlWorld(work)
+    world.freeze_clock(PRL_T0)
+    yield world
+    world.teardown()
+
+
 @pytest.fixture
 def vzhost(built_host, work, vz):
     h = Host(built_host, work, extra=vz.host_args(), env=vz.env).start()

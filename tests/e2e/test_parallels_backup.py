@@ -9,21 +9,12 @@ import subprocess
 import pytest
 
 from conftest import host_binary
-from prlworld import VM_NAME, VM_UUID, PrlWorld
+from prlworld import VM_NAME, VM_UUID
 from sshworld import SshWorld
 from trees import diff, snapshot
 from vzworld import FAKES
 
-T0 = 1_700_000_000
 LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}: ")
-
-
-@pytest.fixture
-def prl(work):
-    world = PrlWorld(work)
-    world.freeze_clock(T0)
-    yield world
-    world.teardown()
 
 
 @pytest.fixture
@@ -54,6 +45,14 @@ class Job:
                        self.remote[0], self.remote[1], ssh.config, VM_NAME, self.hooks, self.hooks))
         with open(os.path.join(work, "host.json"), "w") as f:
             f.write('{"StateDirectory": "%s"}' % os.path.join(work, "state-host"))
+
+    def edit(self, old, new):
+        """Changes the ini: `old` must be in it."""
+        with open(self.ini) as f:
+            text = f.read()
+        assert old in text
+        with open(self.ini, "w") as f:
+            f.write(text.replace(old, new))
 
     def argv(self, *flags):
         return [host_binary(), "parallels", "backup", "--config", self.ini, "--socket", os.path.join(self.work, "no-host.sock"),
@@ -133,10 +132,7 @@ def test_a_suspend_that_does_not_suspend_is_an_error_and_the_vm_is_not_backed_up
 def test_a_failed_copy_leaves_the_status_file_alone_under_require_all(work, prl, ssh):
     prl.create_vm(status="stopped", uptime=10, disk_mb=16)
     job = Job(work, prl, ssh)
-    with open(job.ini) as f:
-        text = f.read()
-    with open(job.ini, "w") as f:
-        f.write(text.replace("    dest-b:", "    dest-refused:"))
+    job.edit("    dest-b:", "    dest-refused:")
     code, lines = job.run()
     assert code == 2
     assert "Suspending %s" % VM_NAME not in lines  # a stopped VM is left as it is
@@ -189,10 +185,7 @@ def test_a_resume_that_does_not_resume_is_an_error_and_the_sweep_resumes_the_vm_
 def test_a_failing_compressor_fails_the_vm_after_the_resume_and_leaves_no_temp_file(work, prl, ssh):
     home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
     job = Job(work, prl, ssh)
-    with open(job.ini) as f:
-        text = f.read()
-    with open(job.ini, "w") as f:
-        f.write(text.replace("program = /usr/bin/gzip", "program = /bin/false"))
+    job.edit("program = /usr/bin/gzip", "program = /bin/false")
     code, lines = job.run()
     assert code == 2
     assert any(line.startswith("error: %s: /bin/false -f " % VM_NAME) and "exit code 1" in line for line in lines), lines

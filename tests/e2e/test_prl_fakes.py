@@ -6,9 +6,8 @@ import os
 import re
 import subprocess
 
-import pytest
 
-from prlworld import VM_NAME, VM_UUID, PrlWorld
+from prlworld import VM_NAME, VM_UUID
 from vzworld import UUID as CT_UUID
 
 W = ("WARNING: You are using a deprecated CLI component that won't be installed by default in the next major release."
@@ -19,15 +18,7 @@ NOT_RUNNING = ("This action cannot be performed on the specified object. (Detail
                " domain is not running)\n")
 ALREADY_RUNNING = "Operation failed. Failed to execute the operation. (Details: VM is already running)\n"
 ALPHA = "0b0b0b0b-1111-4222-8333-444455556666"
-T0 = 1_700_000_000
-
-
-@pytest.fixture
-def prl(work):
-    world = PrlWorld(work)
-    world.freeze_clock(T0)
-    yield world
-    world.teardown()
+from conftest import PRL_T0 as T0  # noqa: E402
 
 
 def run(prl, *args):
