@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Backup callbacks: entries come from the host in batches, the next one asked for while the current one is handed
 out; acl/xattr are handed out from the entry. This runs for every entry of every backup: keep it lean."""
+import time
+
 from . import messages as m
 from .entries import FileError, decode_start_backup_file, decode_xattr
 from .h2client import RpcError
@@ -8,6 +10,7 @@ from .h2client import RpcError
 BATCH = 2048  # entries per StartBackupFile call,
 BATCH_BYTES = 1 << 20  # and about this many bytes of them at most (xattrs and ACLs can be large)
 AHEAD = BATCH // 2  # the next batch is asked for when this many entries are left
+ALIVE_EVERY = 1.0  # seconds between looks at the host's connection while entries already here are handed out
 
 
 class BackupCallbacks:
@@ -18,6 +21,13 @@ class BackupCallbacks:
                 rc = self.next_batch(sp)
                 if rc is not None:
                     return rc
+            now = time.monotonic()
+            if now >= self.alive_check:  # a host killed while we work from entries we hold: noticed within a second
+                self.alive_check = now + ALIVE_EVERY
+                try:
+                    self.channel.check()
+                except RpcError as e:
+                    return self.fatal(e.detail)
             entry = queue.popleft()
             if entry.__class__ is FileError:
                 self.error("%s not saved: %s" % (entry.fname.decode("utf-8"), entry.reason))

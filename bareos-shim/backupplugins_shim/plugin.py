@@ -26,6 +26,7 @@ class Shim(BackupCallbacks, RestoreCallbacks, DataCallbacks):
         self.queue = collections.deque()
         self.more = True
         self.pending = None  # the StartBackupFile call for the next batch, started ahead (or its RpcError)
+        self.alive_check = 0.0  # when start_backup_file next looks at the host's connection (time.monotonic())
         self.item = None
         self.xattr_next = 0
         self.io = None

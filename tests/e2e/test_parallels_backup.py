@@ -5,6 +5,7 @@ job running in a host embedded in the command."""
 import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -157,14 +158,22 @@ def test_killed_while_the_vm_is_suspended_the_sweep_resumes_it(work, prl, ssh):
         line = p.stdout.readline()
         assert line, seen
         seen += line
+    archive = os.path.join(job.temp, VM_NAME + ".tar.gz")
+    deadline = time.time() + 10
+    while not os.path.exists(archive):  # the job begins to write its archive (tar is still asleep)
+        assert time.time() < deadline
+        time.sleep(0.05)
     assert prl.vm()["status"] == "suspended"
     p.kill()  # the command and its embedded host die; the VM stays suspended
     p.communicate(timeout=30)
     subprocess.run(["pkill", "-f", slow_tar])
     assert prl.vm()["status"] == "suspended"
     s = job.sweep()
-    assert s.stdout == "leftovers: 1\n  parallels vm suspend %s (%s): removed\n" % (VM_NAME, VM_UUID), s.stdout + s.stderr
+    assert sorted(s.stdout.splitlines()) == sorted([
+        "leftovers: 2", "  parallels vm suspend %s (%s): removed" % (VM_NAME, VM_UUID), "  parallels temp file %s: removed" % archive,
+    ]), s.stdout + s.stderr
     assert prl.vm()["status"] == "running"
+    assert os.listdir(job.temp) == []
     assert job.sweep().stdout == "leftovers: 0\n"
 
 
@@ -210,4 +219,18 @@ def test_too_little_room_in_the_temp_directory_is_refused_before_the_vm_is_suspe
     assert any(line.startswith("error: %s: [main] TempDirectory %s has " % (VM_NAME, job.temp)) and "(the VM was not suspended)" in line
                for line in lines), "\n".join(lines)
     assert not [c for c in prl.calls() if c[:2] == ["prlctl", "suspend"]], prl.calls()  # never suspended
+    assert prl.vm()["status"] == "running"
+
+
+def test_an_archive_left_in_the_temp_directory_by_a_run_without_a_journal_is_not_taken_over(work, prl, ssh):
+    prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    job = Job(work, prl, ssh)
+    left = os.path.join(job.temp, VM_NAME + ".tar.gz")
+    with open(left, "wb") as f:
+        f.write(b"someone's")
+    code, lines = job.run()
+    assert code == 2
+    assert "error: %s: %s exists: an archive an earlier run left; `backup-plugins sweep` removes it if a run of ours made it " \
+           "(the VM was not suspended)" % (VM_NAME, left) in lines, lines
+    assert open(left, "rb").read() == b"someone's"
     assert prl.vm()["status"] == "running"

@@ -2,6 +2,7 @@
 """The shim's pure-Python gRPC client against the real host: status codes, deadlines, abort from another thread."""
 import fcntl
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +43,26 @@ def test_a_shim_of_another_protocol_revision_is_refused_with_both_revisions_name
         "the plugin (shim version 0.0.9) speaks protocol revision 0 and this host (version %s) speaks revision %d: "
         "install the shim and the host from the same BackupPlugins release" % (version, m.REVISION))
     assert "sessions: 0" in sessions(host)
+
+
+def test_check_returns_at_once_while_the_host_is_there_and_says_lost_when_it_is_gone(host, work):
+    channel = Channel(host.socket)
+    load(channel, "source=dir:path=/srv:")
+    started = time.monotonic()
+    channel.check()
+    assert time.monotonic() - started < 0.5
+    path = os.path.join(work, "dying.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    doomed = Channel(path)
+    peer, _ = server.accept()
+    peer.close()  # the host's end, as when the host is killed
+    with pytest.raises(RpcError) as e:
+        doomed.check()
+    assert e.value.code == 14
+    assert e.value.detail.startswith("lost the connection to the BackupPlugins host at %s (" % path)
+    server.close()
 
 
 def test_host_error_arrives_as_grpc_status_with_its_message(host):

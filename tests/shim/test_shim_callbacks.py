@@ -41,6 +41,7 @@ class ScriptedChannel:
     def __init__(self, replies):
         self.replies = replies
         self.calls = []
+        self.checks = 0
 
     def unary(self, method, payload, timeout):
         return self.result(self.start(method, payload, timeout))
@@ -57,6 +58,11 @@ class ScriptedChannel:
             raise reply
         schema = getattr(m, name + "Response", m.PluginReply)
         return wire.encode(schema, reply)
+
+    def check(self):
+        self.checks += 1
+        if isinstance(self.replies.get("check"), Exception):
+            raise self.replies["check"]
 
     def abort(self):
         pass
@@ -104,6 +110,22 @@ def test_incomplete_data_stream_fails_the_job(core):
     assert core.messages == [(fd.M_FATAL, "backupplugins: /tank/data@bp-7.zfs: data stream incomplete after 1000 bytes: "
                                           "zfs send exited with code 1\n")]
     b.close()
+
+
+def test_a_host_gone_while_entries_are_handed_out_from_the_queue_fails_the_job_within_a_second(core):
+    lost = RpcError(14, "lost the connection to the BackupPlugins host at /run/bp.sock (it closed the connection): the host "
+                        "stopped during the job; it undoes what the job left behind when it starts again")
+    shim = shim_with({"check": None})
+    shim.queue.extend([entry(b"/srv/a"), entry(b"/srv/b")])
+    shim.more = False
+    assert shim.start_backup_file(fd.SavePacket("python3:source=dir", b"")) == fd.bRC_OK
+    assert shim.start_backup_file(fd.SavePacket("python3:source=dir", b"")) == fd.bRC_OK
+    assert shim.channel.checks == 1  # once a second, not once an entry
+    shim.channel.replies["check"] = lost
+    shim.queue.append(entry(b"/srv/c"))
+    shim.alive_check = 0.0  # a second later
+    assert shim.start_backup_file(fd.SavePacket("python3:source=dir", b"")) == fd.bRC_Error
+    assert core.messages == [(fd.M_FATAL, "backupplugins: %s\n" % lost.detail)]
 
 
 def test_host_job_messages_are_replayed_with_their_severity(core):

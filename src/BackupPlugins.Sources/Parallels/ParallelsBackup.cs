@@ -91,6 +91,12 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
     {
         await Log(vm.Name);
         await Log(new string('-', vm.Name.Length));
+        if (vm.Name.Length == 0 || vm.Name.Contains('/', StringComparison.Ordinal) || vm.Name is "." or "..")
+        {
+            await Error($"\"{vm.Name}\" ({vm.Uuid}) cannot name its status file and its copies (it is empty, \".\", \"..\" or holds a \"/\"); " +
+                        "rename the virtual machine (prlctl set <uuid> --name NEW) to back it up");
+            return;
+        }
         try
         {
             var info = await _prlctl.VmInfoAsync(vm.Uuid, cancellationToken)
@@ -128,10 +134,30 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
     {
         var home = info.Home.TrimEnd('/');
         CheckSpace(home);
+        var holder = Path.Combine(Path.GetDirectoryName(home)!, $".bp-clone-{vm.Uuid}");
+        var clonePath = Path.Combine(holder, Path.GetFileName(home));
+        if (Path.Exists(clonePath))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "parallels.clone-left",
+                $"{clonePath} exists: a clone an earlier run left; `backup-plugins sweep` removes it if a run of ours made it " +
+                "(the VM was not suspended)");
+        }
         var hooks = config.VmHooks.GetValueOrDefault(vm.Name);
         var target = Path.Combine(config.TempDirectory, $"{vm.Name}.tar.{config.Compression.Extension}");
+        var compressor = new Compressor(config.Compression);
+        var tarFile = compressor.Pipes ? null : target[..^(config.Compression.Extension.Length + 1)]; // the seed's in-place form
+        if (File.Exists(target) || (tarFile is not null && File.Exists(tarFile)))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "parallels.temp-left",
+                $"{(File.Exists(target) ? target : tarFile)} exists: an archive an earlier run left; `backup-plugins sweep` removes it if a run of ours made it " +
+                "(the VM was not suspended)");
+        }
         JournalEntry? suspended = null;
         JournalEntry? clone = null;
+        var archive = ledger.AddDurable(ParallelsEffects.Source, ParallelsEffects.TempFile, target, $"remove {target}",
+            (entry, ct) => ParallelsEffects.UndoAsync(runner, entry, session, ct));
+        var uncompressed = tarFile is null ? null : ledger.AddDurable(ParallelsEffects.Source, ParallelsEffects.TempFile, tarFile,
+            $"remove {tarFile}", (entry, ct) => ParallelsEffects.UndoAsync(runner, entry, session, ct));
         var suspendedFor = Stopwatch.StartNew();
         try
         {
@@ -146,8 +172,6 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
                 await _prlctl.ChangeStateAsync(vm.Uuid, "suspend", "suspended", cancellationToken);
             }
             var read = home;
-            var holder = Path.Combine(Path.GetDirectoryName(home)!, $".bp-clone-{vm.Uuid}");
-            var clonePath = Path.Combine(holder, Path.GetFileName(home));
             clone = ledger.AddDurable(ParallelsEffects.Source, ParallelsEffects.Clone, clonePath, $"remove {clonePath}",
                 (entry, ct) => ParallelsEffects.UndoAsync(runner, entry, session, ct));
             Directory.CreateDirectory(holder);
@@ -168,7 +192,7 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
                 await ResumeAsync(vm.Name, suspended, suspendedFor, hooks.AfterResume ?? [], cancellationToken);
                 suspended = null;
             }
-            var tarBytes = await new BundleArchive(runner, config.Tar, new Compressor(config.Compression), session)
+            var tarBytes = await new BundleArchive(runner, config.Tar, compressor, session)
                 .WriteAsync(home, read, target, config.Compression.Timeout, cancellationToken);
             if (suspended is not null)
             {
@@ -187,7 +211,7 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
         }
         finally
         {
-            foreach (var left in new[] { suspended, clone }.OfType<JournalEntry>())
+            foreach (var left in new[] { suspended, clone, uncompressed, archive }.OfType<JournalEntry>())
             {
                 try
                 {
@@ -198,7 +222,6 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
                     await Error($"{vm.Name}: {ex.Message}");
                 }
             }
-            File.Delete(target);
         }
     }
 

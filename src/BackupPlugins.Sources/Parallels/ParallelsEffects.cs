@@ -7,20 +7,31 @@ namespace BackupPlugins.Sources.Parallels;
 
 /// <summary>
 /// What a Parallels backup makes that outlives a killed process, as journal entries written before it is made: a
-/// suspended VM (target: its UUID; facts: the prlctl that suspended it, the VM's name) and a reflink clone of its
-/// bundle (target: the clone's directory). The undo of each, for the job and for the sweep alike.
+/// suspended VM (target: its UUID; facts: the prlctl that suspended it, the VM's name), a reflink clone of its
+/// bundle (target: the clone's directory) and the compressed archive in the temp directory (target: its path). The undo of each, for the job and for the sweep alike.
 /// </summary>
 public static class ParallelsEffects
 {
     public const string Source = "parallels";
     public const string Suspend = "vm suspend";
     public const string Clone = "bundle clone";
+    /// <summary>The compressed archive in the temp directory (target: its path), removed once copied or failed.</summary>
+    public const string TempFile = "temp file";
     public const string Prlctl = "prlctl";
     public const string Name = "name";
 
     /// <summary>Resumes the VM if it is still suspended (and checks it runs), or removes the clone; a note when there was nothing to do.</summary>
     public static async Task<string?> UndoAsync(IToolRunner runner, JournalEntry entry, string? session, CancellationToken cancellationToken)
     {
+        if (entry.Kind == TempFile)
+        {
+            if (!File.Exists(entry.Target))
+            {
+                return "already gone";
+            }
+            File.Delete(entry.Target);
+            return null;
+        }
         if (entry.Kind == Clone)
         {
             if (!Directory.Exists(entry.Target))
