@@ -234,3 +234,35 @@ def test_an_archive_left_in_the_temp_directory_by_a_run_without_a_journal_is_not
            "(the VM was not suspended)" % (VM_NAME, left) in lines, lines
     assert open(left, "rb").read() == b"someone's"
     assert prl.vm()["status"] == "running"
+
+
+def test_the_seeds_ini_shape_found_in_home_runs_as_it_is(work, prl, ssh):
+    """The seed's example ini as operators copied it (~ paths, %% escapes, continuation lines, xz, VM hooks with + and -
+    lines), found as ~/.backupParallels.ini. One key is added: ssh_config, because this test's sshd is not in root's
+    own ~/.ssh/config, which ssh reads whatever $HOME says."""
+    prl.create_vm(status="running", uptime=7200, disk_mb=16)
+    home = os.path.join(work, "home")
+    os.makedirs(home)
+    hooks = os.path.join(work, "hooks.log")
+    remote = os.path.join(work, "vm backups")
+    os.makedirs(remote)
+    with open(os.path.join(home, ".backupParallels.ini"), "w") as f:
+        f.write("[main]\nStatusDirectory = ~/Parallels/.ParallelsStatus\nprlctl = %s\nbackupRotations = 3\n"
+                "BeforeBackup =\n  +Starting the backup\n  -echo token=s3cr3t >> %s\nAfterBackup =\n  echo done >> %s\n\n"
+                "[scp]\ndestinations = dest-a:%s\ntimeout = 7200\nssh_config = %s\n\n"
+                "[compression]\nprogram = /usr/bin/xz\ncompressedExtension = xz\narguments = -4 -T0 -f\ntimeout = 3600\n\n"
+                "[%s]\nBeforeSuspend = echo suspending >> %s\n  +about to suspend\nAfterResume = echo 100%%%% back >> %s\n"
+                % (os.path.join(FAKES, "prlctl"), hooks, hooks, remote, ssh.config, VM_NAME.replace("%", "%%"), hooks, hooks))
+    with open(os.path.join(work, "host.json"), "w") as f:
+        f.write('{"StateDirectory": "%s"}' % os.path.join(work, "state-host"))
+    r = subprocess.run([host_binary(), "parallels", "backup", "--socket", os.path.join(work, "no-host.sock"), "--host-config",
+                        os.path.join(work, "host.json")], capture_output=True, text=True, timeout=300, env=dict(os.environ, HOME=home))
+    lines = [LINE.sub("", line) for line in r.stdout.splitlines()]
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert open(hooks).read() == "token=s3cr3t\nsuspending\n100% back\ndone\n"
+    assert "Starting the backup" in lines and "about to suspend" in lines and not any("s3cr3t" in line for line in lines)
+    assert open(os.path.join(home, "Parallels", ".ParallelsStatus", VM_NAME + ".last")).read() == "1 7200\n"
+    archive = os.path.join(remote, VM_NAME + ".1.tar.xz")
+    listing = subprocess.run(["tar", "-tJf", archive], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert any(name.endswith(".pvm/config.pvs") for name in listing), listing
+    assert prl.vm()["status"] == "running"
