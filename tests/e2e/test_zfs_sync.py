@@ -97,12 +97,18 @@ def synced_twice(zfsw):
     return zfsw.host_pool + "/data", zfsw.usb_pool + "/data"
 
 
-def test_destination_with_newer_snapshots_is_refused_then_rolled_back_with_rollback(zfsw):
+def synced_twice_then_newer_on_usb(zfsw, name):
+    """Two syncs, then a snapshot made on the USB disk after them (a second later, so the next sync's is newer)."""
     src, dst = synced_twice(zfsw)
     zfsw.import_usb()
-    run("zfs", "snapshot", dst + "@made-on-the-usb-disk")
+    run("zfs", "snapshot", "%s@%s" % (dst, name))
     run("zpool", "export", zfsw.usb_pool)
     time.sleep(1.1)
+    return src, dst
+
+
+def test_destination_with_newer_snapshots_is_refused_then_rolled_back_with_rollback(zfsw):
+    src, dst = synced_twice_then_newer_on_usb(zfsw, "made-on-the-usb-disk")
     r = zfsw.sync("usb")
     assert r.returncode == 2
     common = zfsw.snapshots(src)[-2][0]
@@ -205,11 +211,7 @@ def test_missing_disk_bad_config_and_a_second_run_are_refused_clearly(zfsw):
 
 
 def test_confirm_asks_before_destroying_and_no_means_no(zfsw):
-    src, dst = synced_twice(zfsw)
-    zfsw.import_usb()
-    run("zfs", "snapshot", dst + "@newer")
-    run("zpool", "export", zfsw.usb_pool)
-    time.sleep(1.1)
+    src, dst = synced_twice_then_newer_on_usb(zfsw, "newer")
     r = zfsw.sync("usb", "--rollback", "--confirm", stdin="n\n")
     assert r.returncode == 2
     assert "roll %s back to %s, destroying newer? [y/N] error: not done, as answered:" % (dst, zfsw.snapshots(src)[-2][0]) in r.stdout
@@ -219,11 +221,7 @@ def test_confirm_asks_before_destroying_and_no_means_no(zfsw):
 
 def test_a_stopped_sync_exports_the_pool_and_a_killed_one_is_exported_by_the_sweep(zfsw):
     """The sync runs in a host (here one embedded in the command): the USB pool it imports is in the host's journal."""
-    src, dst = synced_twice(zfsw)
-    zfsw.import_usb()
-    run("zfs", "snapshot", dst + "@newer")
-    run("zpool", "export", zfsw.usb_pool)
-    time.sleep(1.1)
+    src, dst = synced_twice_then_newer_on_usb(zfsw, "newer")
 
     def waiting_at_the_question():
         p = subprocess.Popen(zfsw.sync_argv("usb", "--rollback", "--confirm"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
