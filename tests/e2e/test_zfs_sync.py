@@ -252,3 +252,29 @@ def test_a_stopped_sync_exports_the_pool_and_a_killed_one_is_exported_by_the_swe
     assert s.stdout == "leftovers: 1\n  zfs pool import %s: removed\n" % zfsw.usb_pool, s.stdout
     assert not zfsw.imported(zfsw.usb_pool)
     assert zfsw.sweep().stdout == "leftovers: 0\n"
+
+
+def test_an_export_that_fails_is_a_warning_and_the_sweep_exports_the_pool_later(zfsw):
+    src, dst = synced_twice_then_newer_on_usb(zfsw, "newer")
+    zfsw.import_usb()
+    run("zfs", "set", "mountpoint=/usbdata", dst)  # mounted (under the altroot) when the sync imports the pool
+    run("zpool", "export", zfsw.usb_pool)
+    p = subprocess.Popen(zfsw.sync_argv("usb", "--rollback", "--confirm"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    seen = ""
+    while not seen.endswith("[y/N] "):
+        c = p.stdout.read(1)
+        assert c, seen
+        seen += c
+    mount = run("zfs", "get", "-H", "-o", "value", "mountpoint", dst).stdout.strip()
+    busy = subprocess.Popen(["sleep", "60"], cwd=mount)  # keeps the USB dataset busy: zpool export fails
+    try:
+        rest, _ = p.communicate("n\n", timeout=120)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert p.returncode == 2, seen + rest
+    assert "warning: could not export %s: " % zfsw.usb_pool in rest, rest
+    assert zfsw.imported(zfsw.usb_pool)
+    s = zfsw.sweep()  # the import stayed in the journal
+    assert s.stdout == "leftovers: 1\n  zfs pool import %s: removed\n" % zfsw.usb_pool, s.stdout + s.stderr
+    assert not zfsw.imported(zfsw.usb_pool)

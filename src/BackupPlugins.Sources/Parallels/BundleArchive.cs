@@ -30,7 +30,7 @@ public sealed class BundleArchive(IToolRunner runner, string tar, Compressor com
             await output.FlushAsync(cancellationToken);
             return piped.Bytes;
         }
-        var tarFile = target[..^(compressor.Settings.Extension.Length + 1)];
+        var tarFile = UncompressedPath(target, compressor);
         try
         {
             await using (var output = new FileStream(tarFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
@@ -50,6 +50,10 @@ public sealed class BundleArchive(IToolRunner runner, string tar, Compressor com
             File.Delete(tarFile); // after a failure, or left by a compressor that keeps its input (pbzip2 -k)
         }
     }
+
+    /// <summary>Where the in-place form writes the tar that the compressor then turns into <paramref name="target"/>.</summary>
+    public static string UncompressedPath(string target, Compressor compressor) =>
+        target[..^(compressor.Settings.Extension.Length + 1)];
 
     /// <summary>A literal for the pattern of a sed <c>s,…,…,</c> expression (basic regular expression).</summary>
     private static string Escape(string text)

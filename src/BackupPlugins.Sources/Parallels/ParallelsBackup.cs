@@ -145,7 +145,7 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
         var hooks = config.VmHooks.GetValueOrDefault(vm.Name);
         var target = Path.Combine(config.TempDirectory, $"{vm.Name}.tar.{config.Compression.Extension}");
         var compressor = new Compressor(config.Compression);
-        var tarFile = compressor.Pipes ? null : target[..^(config.Compression.Extension.Length + 1)]; // the seed's in-place form
+        var tarFile = compressor.Pipes ? null : BundleArchive.UncompressedPath(target, compressor); // the seed's in-place form
         if (File.Exists(target) || (tarFile is not null && File.Exists(tarFile)))
         {
             throw new BackupPluginException(ErrorKind.Precondition, "parallels.temp-left",

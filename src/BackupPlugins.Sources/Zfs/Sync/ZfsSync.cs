@@ -169,7 +169,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             }
             await _output.WriteLineAsync($"exported {config.UsbPool}");
         }
-        catch (Exception ex) when (ex is ToolFailedException or BackupPluginException)
+        catch (Exception ex) when (ex is ToolFailedException or BackupPluginException or IOException) // IOException: the ledger's undo failed
         {
             Warning($"could not export {config.UsbPool}: {ex.Message}");
         }
