@@ -25,7 +25,9 @@ public static class SourceRegistration
         services.AddSingleton<ISourceFactory, ZfsSource>();
         services.AddSingleton<ILeftoverSweeper, ZfsSweeper>();
 
-        services.AddSingleton<ILeftoverSweeper, ParallelsSweeper>(); // the standalone parallels backup's suspends and clones
+        services.AddSingleton(Settings<ParallelsSettings>(configuration, "Parallels"));
+        services.AddSingleton<ISourceFactory, ParallelsSource>();
+        services.AddSingleton<ILeftoverSweeper, ParallelsSweeper>(); // its and the standalone parallels backup's suspends, clones, snapshots
         return services;
     }
 

@@ -141,6 +141,13 @@ def vzhost(built_host, work, vz):
     h.stop()
 
 
+@pytest.fixture
+def prlhost(built_host, work, prl):
+    h = Host(built_host, work, extra=prl.host_args(), env=prl.env).start()
+    yield h
+    h.stop()
+
+
 @pytest.fixture(scope="session")
 def zfs_daemon():
     from zfsworld import ensure_daemon

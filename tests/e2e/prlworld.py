@@ -2,6 +2,7 @@
 """A Virtuozzo 7 node with virtual machines for the tests: the VzWorld (fake prlctl/ploop, containers) plus a btrfs
 file system (a loop-mounted sparse image, so reflink copies work) at <work>/vz/vmprivate holding VM bundles
 "<name>.pvm/" made by `create_vm` and registered with the fake prlctl (tests/fakes/prlvm.py)."""
+import json
 import os
 import subprocess
 
@@ -25,6 +26,11 @@ class PrlWorld(VzWorld):
             f.truncate(1 << 30)  # sparse
         subprocess.run(["mkfs.btrfs", "-q", image], check=True, capture_output=True)
         subprocess.run(["mount", "-o", "loop", image, self.vm_root], check=True)
+        with open(self.config) as f:
+            config = json.load(f)
+        config["Sources"]["Parallels"] = {"Prlctl": self.prlctl_path, "CommandTimeoutSeconds": 60}
+        with open(self.config, "w") as f:
+            json.dump(config, f)
 
     def create_vm(self, uuid=VM_UUID, name=VM_NAME, status="stopped", uptime=0, disk_mb=65536, home=None, **kw):
         """A registered VM whose bundle is <vm_root>/<name>.pvm/ (or `home`); returns the bundle path (no slash)."""

@@ -252,6 +252,25 @@ public static unsafe class FileSystem
         }
     }
 
+    /// <summary>
+    /// Removes a tree we made (a clone), names as bytes (.NET's own recursive delete cannot name a file whose name is
+    /// not UTF-8). Symlinks are removed, never followed; a mount point inside fails as rmdir fails on it.
+    /// </summary>
+    public static void RemoveTree(ReadOnlySpan<byte> path)
+    {
+        var stat = LStat(path);
+        if (!stat.IsDirectory)
+        {
+            Unlink(path);
+            return;
+        }
+        foreach (var name in ListDirectory(path))
+        {
+            RemoveTree([.. path, (byte)'/', .. name]);
+        }
+        RemoveDirectory(path);
+    }
+
     public static void LChown(ReadOnlySpan<byte> path, uint uid, uint gid)
     {
         var z = Z(path);

@@ -134,14 +134,9 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
     {
         var home = info.Home.TrimEnd('/');
         CheckSpace(home);
-        var holder = Path.Combine(Path.GetDirectoryName(home)!, $".bp-clone-{vm.Uuid}");
-        var clonePath = Path.Combine(holder, Path.GetFileName(home));
-        if (Path.Exists(clonePath))
-        {
-            throw new BackupPluginException(ErrorKind.Precondition, "parallels.clone-left",
-                $"{clonePath} exists: a clone an earlier run left; `backup-plugins sweep` removes it if a run of ours made it " +
-                "(the VM was not suspended)");
-        }
+        var bundleClone = new BundleClone(home, vm.Uuid);
+        bundleClone.CheckAbsent();
+        var clonePath = bundleClone.ClonePath;
         var hooks = config.VmHooks.GetValueOrDefault(vm.Name);
         var target = Path.Combine(config.TempDirectory, $"{vm.Name}.tar.{config.Compression.Extension}");
         var compressor = new Compressor(config.Compression);
@@ -174,11 +169,10 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
             var read = home;
             clone = ledger.AddDurable(ParallelsEffects.Source, ParallelsEffects.Clone, clonePath, $"remove {clonePath}",
                 (entry, ct) => ParallelsEffects.UndoAsync(runner, entry, session, ct));
-            Directory.CreateDirectory(holder);
+            Directory.CreateDirectory(bundleClone.Holder);
             try
             {
-                await runner.RunAsync(new ToolCommand(["cp", "-a", "--reflink=always", "--", home, clonePath]) { Session = session, Timeout = config.CopyTimeout },
-                    cancellationToken);
+                await runner.RunAsync(bundleClone.Command(config.CopyTimeout, session), cancellationToken);
                 read = clonePath;
             }
             catch (ToolFailedException ex)

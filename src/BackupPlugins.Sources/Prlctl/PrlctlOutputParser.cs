@@ -34,6 +34,39 @@ public static partial class PrlctlOutputParser
         return rows;
     }
 
+    /// <summary>The id in "The snapshot with id {…} has been successfully created." (without braces).</summary>
+    public static string ParseSnapshotCreated(string output) =>
+        SnapshotCreated().Match(output) is { Success: true } m
+            ? m.Groups["id"].Value.ToLowerInvariant()
+            : throw new FormatException("no \"The snapshot with id {…} has been successfully created.\" line");
+
+    /// <summary>
+    /// Snapshot ids of <c>snapshot-list -H</c> (PrlSnapshotTree::print_list: rows of a parent id, a '*' on the current
+    /// one, and the id, each id in braces): the last id of each row. Any other line is a <see cref="FormatException"/>.
+    /// </summary>
+    public static IReadOnlyList<string> ParseSnapshotList(string output)
+    {
+        var ids = new List<string>();
+        foreach (var line in output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
+        {
+            var m = SnapshotRow().Match(line);
+            if (!m.Success)
+            {
+                throw new FormatException($"unexpected line in prlctl snapshot-list output: \"{line}\"");
+            }
+            ids.Add(m.Groups["id"].Value.ToLowerInvariant());
+        }
+        return ids;
+    }
+
+    private const string Uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
+    [GeneratedRegex(@"The snapshot with id \{(?<id>" + Uuid + @")\} has been successfully created\.")]
+    private static partial Regex SnapshotCreated();
+
+    [GeneratedRegex(@"^\s*(\{" + Uuid + @"\})?\s*\*?\s*\{(?<id>" + Uuid + @")\}\s*$")]
+    private static partial Regex SnapshotRow();
+
     [GeneratedRegex(@"^(?<name>.*?)\s+\{(?<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}\s+(?<status>\S+)\s*$")]
     private static partial Regex Row();
 }

@@ -68,6 +68,34 @@ public sealed class PrlctlTool(string prlctl, int timeoutSeconds, IToolRunner ru
         return now.State == expected ? now : throw ToolOutput.Unreadable(command, result, $"the virtual machine is {now.State}, not {expected}");
     }
 
+    /// <summary>Every virtual machine with its description (<c>list -a -i -j --vmtype vm</c>): a restore checks it writes into none of their bundles.</summary>
+    public async Task<IReadOnlyList<PrlctlVmInfo>> AllVmsAsync(CancellationToken cancellationToken)
+    {
+        var command = Command(["list", "-a", "-i", "-j", "--vmtype", "vm"]);
+        return ToolOutput.Parse(command, await runner.RunAsync(command, cancellationToken), PrlctlVmInfo.ParseAll);
+    }
+
+    /// <summary>
+    /// Takes a snapshot of a VM (<c>snapshot &lt;uuid&gt; -n NAME -d TEXT</c>) and returns its id (without braces), read
+    /// from prlctl's "The snapshot with id {…} has been successfully created." (PrlVm::snapshot_create).
+    /// </summary>
+    public async Task<string> SnapshotAsync(string uuid, string name, string description, CancellationToken cancellationToken)
+    {
+        var command = Command(["snapshot", uuid, "-n", name, "-d", description]);
+        return ToolOutput.Parse(command, await runner.RunAsync(command, cancellationToken), PrlctlOutputParser.ParseSnapshotCreated);
+    }
+
+    /// <summary>The ids (without braces) of a VM's snapshots (<c>snapshot-list &lt;uuid&gt; -H</c>).</summary>
+    public async Task<IReadOnlyList<string>> SnapshotIdsAsync(string uuid, CancellationToken cancellationToken)
+    {
+        var command = Command(["snapshot-list", uuid, "-H"]);
+        return ToolOutput.Parse(command, await runner.RunAsync(command, cancellationToken), PrlctlOutputParser.ParseSnapshotList);
+    }
+
+    /// <summary>Deletes one snapshot, merging it into its child (<c>snapshot-delete &lt;uuid&gt; -i {id}</c>).</summary>
+    public Task SnapshotDeleteAsync(string uuid, string id, CancellationToken cancellationToken) =>
+        runner.RunAsync(Command(["snapshot-delete", uuid, "-i", "{" + id + "}"]), cancellationToken);
+
     /// <summary>
     /// prlctl's words for an unknown container: "Failed to get VM config: The virtual machine could not be found."
     /// (prlctl's <c>get_vm_config</c>), and "… does not exist." in the per-VM actions.

@@ -16,20 +16,27 @@ public sealed record PrlctlVmInfo(string Uuid, string Name, string State, long U
     /// without braces, "Uptime" seconds as a string, "Home" ending in '/'). Anything else is a
     /// <see cref="FormatException"/> naming what is missing.
     /// </summary>
-    public static PrlctlVmInfo Parse(string json)
+    public static PrlctlVmInfo Parse(string json) =>
+        ParseAll(json) is [var one] ? one : throw new FormatException("not a JSON array of one virtual machine");
+
+    /// <summary>Every object of the JSON array of <c>prlctl list -i -j</c> (one per VM).</summary>
+    public static IReadOnlyList<PrlctlVmInfo> ParseAll(string json)
     {
-        JsonElement vm;
         try
         {
             using var document = JsonDocument.Parse(json);
-            vm = document.RootElement.ValueKind == JsonValueKind.Array && document.RootElement.GetArrayLength() == 1
-                ? document.RootElement[0].Clone()
-                : throw new FormatException("not a JSON array of one virtual machine");
+            return document.RootElement.ValueKind == JsonValueKind.Array
+                ? document.RootElement.EnumerateArray().Select(One).ToList()
+                : throw new FormatException("not a JSON array of virtual machines");
         }
         catch (JsonException ex)
         {
             throw new FormatException($"not JSON: {ex.Message}");
         }
+    }
+
+    private static PrlctlVmInfo One(JsonElement vm)
+    {
         string Text(string key) => vm.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
             ? v.GetString()!
             : throw new FormatException($"no \"{key}\" in prlctl's description of the virtual machine");
