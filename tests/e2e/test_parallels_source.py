@@ -274,3 +274,51 @@ def test_bpipe_reader_archives_a_vm_through_the_running_host(prlhost, prl, work)
                        capture_output=True)
     assert r.returncode == 0, r.stderr
     assert diff(expected, snapshot(where + home)) == []
+
+
+def test_stopped_vm_is_read_from_a_clone_without_any_suspend_and_accurate_records_deletions(prlhost, prl, fd, work):
+    home = prl.create_vm(status="stopped", uptime=3600, disk_mb=16)
+    fill_bundle(home)
+    prl.clear_calls()
+    full = fd.backup(definition(prlhost, ":vm=" + VM_UUID), accurate=True)
+    assert_ok(fd, full)
+    assert prl.calls() == [["prlctl", "list", "-i", "-j", VM_UUID]]  # looked up, never suspended
+    assert ("parallels: %s is stopped: its bundle is read as it is (from a reflink clone), nothing suspended\n" % VM_NAME
+            in messages(fd, full, INFO))
+    os.remove(os.path.join(home, "extra", "name with spaces.txt"))
+    expected = snapshot(home)
+    incr = fd.backup(definition(prlhost, ":vm=" + VM_UUID), level="I", accurate=True, since_job=full)
+    assert_ok(fd, incr)
+    assert [f["fname"] for f in fd.job(incr)["files"] if f["type"] == 23] == [os.path.join(home, "extra", "name with spaces.txt")]
+    where = os.path.join(work, "r")
+    assert_ok(fd, fd.restore([full, incr], where=where))
+    assert diff(expected, snapshot(where + home)) == []
+    assert prl.vm()["status"] == "stopped" and journal(work) == []
+
+
+def test_a_snapshot_prlctl_refuses_fails_the_job_before_anything_is_read(prlhost, prl, fd, work):
+    home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    refusal = ("Failed to create the snapshot: Unable to create a snapshot of the virtual machine. The virtual machine "
+               "configuration does not support snapshots.")
+    prl.fault("prlctl snapshot", exit=255, stderr=refusal)
+    jobid = fd.backup(definition(prlhost, ":vm=%s:consistency=snapshot" % VM_UUID))
+    assert fd.job(jobid)["status"] == "f"
+    assert [m for m in messages(fd, jobid, FATAL) if refusal in m and "prlctl snapshot %s" % VM_UUID in m], fd.job(jobid)["messages"]
+    assert fd.job(jobid)["files"] == []
+    assert_nothing_left(prl, work, home)
+    assert prl.vm()["snapshots"] == []
+
+
+def test_host_killed_with_a_snapshot_taken_has_it_deleted_by_the_start_up_sweep(prlhost, prl, fd, work):
+    home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    os.mkdir(os.path.join(home, "many"))
+    for i in range(2 * SHIM_BATCH + 100):
+        open(os.path.join(home, "many", "f%05d" % i), "w").close()
+    jobid = fd.backup(definition(prlhost, ":vm=%s:consistency=snapshot" % VM_UUID), kill_after_files=[3, prlhost.proc.pid])
+    assert fd.job(jobid)["status"] == "f"
+    assert len(prl.vm()["snapshots"]) == 1
+    prlhost.proc.wait()
+    prlhost.start()
+    assert "Start-up sweep: parallels vm snapshot %s (%s) removed=True" % (VM_NAME, VM_UUID) in prlhost.log_text()
+    assert prl.vm()["snapshots"] == []
+    assert_nothing_left(prl, work, home)

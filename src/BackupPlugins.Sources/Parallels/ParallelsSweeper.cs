@@ -17,7 +17,7 @@ public sealed class ParallelsSweeper(IToolRunner runner, EffectJournal journal, 
         var found = new List<Leftover>();
         foreach (var entry in journal.Leftovers(ParallelsEffects.Source))
         {
-            var name = entry.Kind == ParallelsEffects.Suspend ? $"{entry.Fact(ParallelsEffects.Name)} ({entry.Target})" : entry.Target;
+            var name = entry.Kind is ParallelsEffects.Suspend or ParallelsEffects.Snapshot ? $"{entry.Fact(ParallelsEffects.Name)} ({entry.Target})" : entry.Target;
             found.Add(await Leftover.UndoAsync(journal, entry, $"parallels {entry.Kind}", name, dryRun,
                 () => ParallelsEffects.UndoAsync(runner, entry, null, cancellationToken), logger));
         }

@@ -28,4 +28,25 @@ public class PrlctlOutputParserTests
     [InlineData("NAME UUID STATUS\nweb {2d109ae4-5231-475f-bc44} running\n", "unexpected line in prlctl list output: \"web {2d109ae4-5231-475f-bc44} running\"")]
     public void ParseList_OutputItDoesNotKnow_IsAnError_NotAnEmptyList(string output, string message) =>
         Assert.Equal(message, Assert.Throws<FormatException>(() => PrlctlOutputParser.ParseList(output)).Message);
+
+    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "prlctl", name));
+
+    [Fact]
+    public void ParseSnapshotCreated_GivesTheIdWithoutBraces() =>
+        Assert.Equal("4a94c4f8-495c-4e80-a953-cd50fcc3fc53", PrlctlOutputParser.ParseSnapshotCreated(Fixture("snapshot-created.txt")));
+
+    [Fact]
+    public void ParseSnapshotCreated_WithoutTheLine_IsAnError() =>
+        Assert.Equal("no \"The snapshot with id {…} has been successfully created.\" line",
+            Assert.Throws<FormatException>(() => PrlctlOutputParser.ParseSnapshotCreated("Creating the snapshot...\n")).Message);
+
+    [Fact]
+    public void ParseSnapshotList_RootAndChild_TheCurrentOneMarked_GivesEveryId() =>
+        Assert.Equal(["4a94c4f8-495c-4e80-a953-cd50fcc3fc53", "c521dc1e-2f4c-4a8b-a3d4-7d34489d5387"],
+            PrlctlOutputParser.ParseSnapshotList(Fixture("snapshot-list-H-two.txt")));
+
+    [Fact]
+    public void ParseSnapshotList_AHeader_IsNotExpectedWithMinusH() =>
+        Assert.Equal("unexpected line in prlctl snapshot-list output: \"PARENT_SNAPSHOT_ID                      SNAPSHOT_ID\"",
+            Assert.Throws<FormatException>(() => PrlctlOutputParser.ParseSnapshotList("PARENT_SNAPSHOT_ID                      SNAPSHOT_ID\n")).Message);
 }
