@@ -2,16 +2,36 @@
 """A Virtuozzo 7 node with virtual machines for the tests: the VzWorld (fake prlctl/ploop, containers) plus a btrfs
 file system (a loop-mounted sparse image, so reflink copies work) at <work>/vz/vmprivate holding VM bundles
 "<name>.pvm/" made by `create_vm` and registered with the fake prlctl (tests/fakes/prlvm.py)."""
+import glob
 import json
 import os
 import subprocess
+import time
 
 from vzworld import FAKES, VzWorld  # noqa: F401  (FAKES: sys.path holds the fakes from here on)
 
 import prlvm  # noqa: E402
+from trees import make_corpus  # noqa: E402
 
 VM_UUID = "6a0e1b52-3f1d-4c3e-9d8e-1f2a3b4c5d6e"
 VM_NAME = "Windows 10 \"Büro\" $HOME"  # spaces, quotes and a dollar: the names a real host allows
+
+
+def image(home):
+    """The disk image of a bundle made by `create_vm`."""
+    return glob.glob(os.path.join(home, "harddisk.hdd", "*.hds"))[0]
+
+
+def fill_bundle(home):
+    """What a VM's bundle holds besides config.pvs: data in its sparse disk image, and every entry type (the
+    restore-truth corpus) in a folder of its own. Its ctimes end up older than a backup started after this."""
+    with open(image(home), "r+b") as f:
+        f.seek(1 << 20)
+        f.write(os.urandom(1 << 20))
+        f.seek(40 << 20)
+        f.write(b"tail")
+    make_corpus(os.path.join(home, "extra"))
+    time.sleep(1.1)
 
 
 class PrlWorld(VzWorld):

@@ -3,15 +3,14 @@
 directories on btrfs (real reflink clones, sparse disk images), each consistency mode, Incremental, the faults (a
 suspend that does not suspend, no reflinks, the host killed while the VM is suspended), restore=files and restore=vm
 (registered beside the original, or in place of a deleted one), and bpipe. Trees compared byte and attribute exact."""
-import glob
 import os
 import shutil
 import subprocess
 import time
 
 from conftest import SHIM_BATCH, host_binary
-from prlworld import VM_NAME, VM_UUID
-from trees import allocated, diff, make_corpus, snapshot
+from prlworld import VM_NAME, VM_UUID, fill_bundle, image
+from trees import allocated, diff, snapshot
 
 FATAL, ERROR, INFO = 3, 4, 6
 OK = "T"
@@ -29,22 +28,6 @@ def assert_ok(fd, jobid):
     job = fd.job(jobid)
     assert job["status"] == OK, "\n".join(map(str, job["messages"]))
     assert not [m for m in job["messages"] if m[0] <= ERROR], job["messages"]
-
-
-def image(home):
-    return glob.glob(os.path.join(home, "harddisk.hdd", "*.hds"))[0]
-
-
-def fill_bundle(home):
-    """What a VM's bundle holds besides config.pvs: data in its sparse disk image, and every entry type (the
-    restore-truth corpus) in a folder of its own."""
-    with open(image(home), "r+b") as f:
-        f.seek(1 << 20)
-        f.write(os.urandom(1 << 20))
-        f.seek(40 << 20)
-        f.write(b"tail")
-    make_corpus(os.path.join(home, "extra"))
-    time.sleep(1.1)  # the bundle's ctimes older than the full's start, as on a real host
 
 
 def journal(work):
