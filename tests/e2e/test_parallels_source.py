@@ -6,7 +6,6 @@ suspend that does not suspend, no reflinks, the host killed while the VM is susp
 import os
 import shutil
 import subprocess
-import time
 
 from conftest import SHIM_BATCH, host_binary
 from prlworld import VM_NAME, VM_UUID, fill_bundle, image
