@@ -4,6 +4,7 @@ whose bundles are on btrfs (real reflink clones), real tar and gzip, real copies
 job running in a host embedded in the command."""
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -266,3 +267,46 @@ def test_the_seeds_ini_shape_found_in_home_runs_as_it_is(work, prl, ssh):
     listing = subprocess.run(["tar", "-tJf", archive], capture_output=True, text=True, check=True).stdout.splitlines()
     assert any(name.endswith(".pvm/config.pvs") for name in listing), listing
     assert prl.vm()["status"] == "running"
+
+
+def test_a_failing_tar_fails_the_vm_resumes_it_and_leaves_no_clone_or_temp_file(work, prl, ssh):
+    home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
+    broken_tar = os.path.join(work, "broken-tar")
+    with open(broken_tar, "w") as f:
+        f.write("#!/bin/sh\necho 'tar: harddisk.hdd: Cannot open: Input/output error' >&2\nexit 2\n")
+    os.chmod(broken_tar, 0o755)
+    job = Job(work, prl, ssh, tar=broken_tar)
+    code, lines = job.run()
+    assert code == 2
+    assert any(line.startswith("error: %s: %s -C / " % (VM_NAME, broken_tar)) and "Input/output error" in line for line in lines), lines
+    assert prl.vm()["status"] == "running"
+    assert os.listdir(job.temp) == [] and os.listdir(job.remote[0]) == []
+    assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))
+    assert not [d for d in os.listdir(os.path.dirname(home)) if d.startswith(".bp-clone-")]
+    assert job.sweep().stdout == "leftovers: 0\n"
+
+
+def test_ctrl_c_while_the_vm_is_suspended_resumes_it_and_exits_130(work, prl, ssh):
+    home = os.path.join(work, "plain", VM_NAME + ".pvm")  # no reflinks: tar reads the bundle while the VM is suspended
+    os.makedirs(os.path.dirname(home))
+    prl.create_vm(status="running", uptime=3600, disk_mb=16, home=home)
+    slow_tar = os.path.join(work, "slow-tar")
+    with open(slow_tar, "w") as f:
+        f.write("#!/bin/sh\nsleep 60\nexec tar \"$@\"\n")
+    os.chmod(slow_tar, 0o755)
+    job = Job(work, prl, ssh, tar=slow_tar)
+    p = subprocess.Popen(job.argv(), stdout=subprocess.PIPE, text=True)
+    seen = ""
+    while "as the seed did" not in seen:
+        line = p.stdout.readline()
+        assert line, seen
+        seen += line
+    assert prl.vm()["status"] == "suspended"
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    subprocess.run(["pkill", "-f", slow_tar])
+    assert p.returncode == 130, seen + out
+    assert prl.vm()["status"] == "running"
+    assert os.listdir(job.temp) == []
+    assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))
+    assert job.sweep().stdout == "leftovers: 0\n"
