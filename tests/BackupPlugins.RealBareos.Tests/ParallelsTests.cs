@@ -14,73 +14,49 @@ namespace BackupPlugins.RealBareos.Tests;
 [Collection(BareosCollection.Name)]
 public sealed class ParallelsTests(BareosFixture world, ITestOutputHelper output)
 {
-    private static string Cli => Path.Combine(Machine.Root, "tests", "realbareos", "prl_cli.py");
-
     [Fact]
     public async Task FullAndIncrementalOfARunningVm_RestoredAsAVmBesideIt_IsTheBundleExactly()
     {
-        var work = Path.Combine(world.Work, "prl");
-        var (code, made) = await Machine.RunAsync(Machine.Python, [Cli, "make", work]);
-        Assert.True(code == 0, made);
-        try
-        {
-            using var node = JsonDocument.Parse(made);
-            var n = node.RootElement;
-            string Get(string key) => n.GetProperty(key).GetString()!;
-            var environment = n.GetProperty("env").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
-            await using var host = await HostProcess.StartAsync(Path.Combine(world.Work, "prl.sock"), Get("config"),
-                Path.Combine(world.Work, "prl-host.log"), environment);
-            await world.AddBackupJobAsync("backup-vm", $$"""
-                  Include {
-                    Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes }
-                    Plugin = "{{world.Plugin($"source=parallels:vm={Get("uuid")}", host.Socket)}}"
-                  }
-                """);
+        await using var node = await FakeNode.MakeAsync("prl_cli.py", Path.Combine(world.Work, "prl"), world.Work);
+        await world.AddBackupJobAsync("backup-vm", $$"""
+              Include {
+                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes }
+                Plugin = "{{world.Plugin($"source=parallels:vm={node.Get("uuid")}", node.Host.Socket)}}"
+              }
+            """);
 
-            var full = await RunAsync("backup-vm", "Full", host.Log);
-            Assert.Contains("was suspended for ", full.Log);
-            await AssertNothingLeftAsync(work);
+        var full = await RunAsync(node, "Full");
+        Assert.Contains("was suspended for ", full.Log);
+        await node.AssertNothingLeftAsync();
 
-            await Task.Delay(1100); // Bareos compares whole seconds
-            var (wrote, said) = await Machine.RunAsync(Machine.Python, [Cli, "write", work]);
-            Assert.True(wrote == 0, said);
-            var incremental = await RunAsync("backup-vm", "Incremental", host.Log);
-            Assert.True(incremental.Files == 1, incremental.ToString()); // the disk image alone: clones do not look changed
-            await AssertNothingLeftAsync(work);
+        await Task.Delay(1100); // Bareos compares whole seconds
+        var (wrote, said) = await node.RunAsync("write");
+        Assert.True(wrote == 0, said);
+        var incremental = await RunAsync(node, "Incremental");
+        Assert.True(incremental.Files == 1, incremental.ToString()); // the disk image alone: clones do not look changed
+        await node.AssertNothingLeftAsync();
 
-            var where = Path.Combine(Get("vm_root"), "restored");
-            var restore = await world.RestoreAsync($"restore client={BareosConfig.Client} fileset=backup-vm where={where} " +
-                "pluginoptions=\"python3:restore=vm\" select current all done yes");
-            output.WriteLine(restore.ToString());
-            var bundle = where + Get("home");
-            // prlctl wrote the copy's new UUID and name into its config.pvs
-            var (same, differences) = await Machine.RunAsync(Machine.Python, [Cli, "compare", work, bundle, "config.pvs"]);
-            Assert.True(same == 0, differences);
-            var (_, listed) = await Machine.RunAsync(Machine.Python, [Cli, "vms", work]);
-            using var vms = JsonDocument.Parse(listed);
-            var copy = vms.RootElement.EnumerateObject().Single(v => v.Name != Get("uuid")).Value;
-            Assert.Equal(Get("name") + " (1)", copy.GetProperty("name").GetString());
-            Assert.Equal(bundle + "/", copy.GetProperty("home").GetString());
-            Assert.Contains($"parallels: {bundle} registered as virtual machine \"{Get("name")} (1)\"", restore.Log);
-            await AssertNothingLeftAsync(work);
-        }
-        finally
-        {
-            await Machine.RunAsync(Machine.Python, [Cli, "teardown", work]);
-        }
+        var where = Path.Combine(node.Get("vm_root"), "restored");
+        var restore = await world.RestoreAsync($"restore client={BareosConfig.Client} fileset=backup-vm where={where} " +
+            "pluginoptions=\"python3:restore=vm\" select current all done yes");
+        output.WriteLine(restore.ToString());
+        var bundle = where + node.Get("home");
+        var (same, differences) = await node.RunAsync("compare", bundle, "config.pvs"); // prlctl wrote the copy's identity into it
+        Assert.True(same == 0, differences);
+        var (_, listed) = await node.RunAsync("vms");
+        using var vms = JsonDocument.Parse(listed);
+        var copy = vms.RootElement.EnumerateObject().Single(v => v.Name != node.Get("uuid")).Value;
+        Assert.Equal(node.Get("name") + " (1)", copy.GetProperty("name").GetString());
+        Assert.Equal(bundle + "/", copy.GetProperty("home").GetString());
+        Assert.Contains($"parallels: {bundle} registered as virtual machine \"{node.Get("name")} (1)\"", restore.Log);
+        await node.AssertNothingLeftAsync();
     }
 
-    private async Task<JobResult> RunAsync(string job, string level, string hostLog)
+    private async Task<JobResult> RunAsync(FakeNode node, string level)
     {
-        var result = await world.Console.RunJobAsync($"run job={job} level={level} yes");
+        var result = await world.Console.RunJobAsync($"run job=backup-vm level={level} yes");
         output.WriteLine(result.ToString());
-        Assert.True(result.Status == "T", result + world.Logs() + File.ReadAllText(hostLog));
+        Assert.True(result.Status == "T", result + world.Logs() + File.ReadAllText(node.Host.Log));
         return result;
-    }
-
-    private static async Task AssertNothingLeftAsync(string work)
-    {
-        var (code, leftovers) = await Machine.RunAsync(Machine.Python, [Cli, "leftovers", work]);
-        Assert.True(code == 0, leftovers);
     }
 }

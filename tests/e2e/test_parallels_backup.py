@@ -143,8 +143,9 @@ def test_a_failed_copy_leaves_the_status_file_alone_under_require_all(work, prl,
     assert not os.path.exists(os.path.join(job.status, VM_NAME + ".last"))
 
 
-def test_killed_while_the_vm_is_suspended_the_sweep_resumes_it(work, prl, ssh):
-    # the bundle on a file system without reflinks: tar reads it while the VM is suspended, and this tar takes its time
+def started_with_the_vm_suspended(work, prl, ssh):
+    """A run whose VM's bundle is on a file system without reflinks, so tar reads it while the VM is suspended, with a
+    tar that sleeps first: returns the job, the running command, the tar script and its output so far, the VM suspended."""
     home = os.path.join(work, "plain", VM_NAME + ".pvm")
     os.makedirs(os.path.dirname(home))
     prl.create_vm(status="running", uptime=3600, disk_mb=16, home=home)
@@ -159,6 +160,11 @@ def test_killed_while_the_vm_is_suspended_the_sweep_resumes_it(work, prl, ssh):
         line = p.stdout.readline()
         assert line, seen
         seen += line
+    return job, p, slow_tar, seen
+
+
+def test_killed_while_the_vm_is_suspended_the_sweep_resumes_it(work, prl, ssh):
+    job, p, slow_tar, seen = started_with_the_vm_suspended(work, prl, ssh)
     archive = os.path.join(job.temp, VM_NAME + ".tar.gz")
     deadline = time.time() + 10
     while not os.path.exists(archive):  # the job begins to write its archive (tar is still asleep)
@@ -287,20 +293,7 @@ def test_a_failing_tar_fails_the_vm_resumes_it_and_leaves_no_clone_or_temp_file(
 
 
 def test_ctrl_c_while_the_vm_is_suspended_resumes_it_and_exits_130(work, prl, ssh):
-    home = os.path.join(work, "plain", VM_NAME + ".pvm")  # no reflinks: tar reads the bundle while the VM is suspended
-    os.makedirs(os.path.dirname(home))
-    prl.create_vm(status="running", uptime=3600, disk_mb=16, home=home)
-    slow_tar = os.path.join(work, "slow-tar")
-    with open(slow_tar, "w") as f:
-        f.write("#!/bin/sh\nsleep 60\nexec tar \"$@\"\n")
-    os.chmod(slow_tar, 0o755)
-    job = Job(work, prl, ssh, tar=slow_tar)
-    p = subprocess.Popen(job.argv(), stdout=subprocess.PIPE, text=True)
-    seen = ""
-    while "as the seed did" not in seen:
-        line = p.stdout.readline()
-        assert line, seen
-        seen += line
+    job, p, slow_tar, seen = started_with_the_vm_suspended(work, prl, ssh)
     assert prl.vm()["status"] == "suspended"
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=60)

@@ -34,6 +34,13 @@ def journal(work):
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
+def many_entries(home):
+    """More than two batches of entries in the bundle: a shim whose host was killed must ask the dead host again."""
+    os.mkdir(os.path.join(home, "many"))
+    for i in range(2 * SHIM_BATCH + 100):
+        open(os.path.join(home, "many", "f%05d" % i), "w").close()
+
+
 def assert_nothing_left(prl, work, home):
     assert journal(work) == []
     assert os.listdir(os.path.dirname(home)) == [os.path.basename(home)]  # no .bp-clone-*
@@ -157,9 +164,7 @@ def test_a_suspend_that_does_not_suspend_fails_the_job_and_leaves_nothing(prlhos
 
 def test_host_killed_while_the_vm_is_suspended_is_resumed_by_the_start_up_sweep(prlhost, prl, fd, work):
     home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
-    os.mkdir(os.path.join(home, "many"))
-    for i in range(2 * SHIM_BATCH + 100):  # more than two batches of entries: the shim must ask the (dead) host again
-        open(os.path.join(home, "many", "f%05d" % i), "w").close()
+    many_entries(home)
     jobid = fd.backup(definition(prlhost, ":vm=%s:consistency=suspend" % VM_UUID), kill_after_files=[3, prlhost.proc.pid])
     assert fd.job(jobid)["status"] == "f"
     assert prl.vm()["status"] == "suspended"  # the killed host could not resume it
@@ -293,9 +298,7 @@ def test_a_snapshot_prlctl_refuses_fails_the_job_before_anything_is_read(prlhost
 
 def test_host_killed_with_a_snapshot_taken_has_it_deleted_by_the_start_up_sweep(prlhost, prl, fd, work):
     home = prl.create_vm(status="running", uptime=3600, disk_mb=16)
-    os.mkdir(os.path.join(home, "many"))
-    for i in range(2 * SHIM_BATCH + 100):
-        open(os.path.join(home, "many", "f%05d" % i), "w").close()
+    many_entries(home)
     jobid = fd.backup(definition(prlhost, ":vm=%s:consistency=snapshot" % VM_UUID), kill_after_files=[3, prlhost.proc.pid])
     assert fd.job(jobid)["status"] == "f"
     assert len(prl.vm()["snapshots"]) == 1

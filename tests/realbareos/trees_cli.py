@@ -92,6 +92,13 @@ def jsonable(value):
     return value
 
 
+def report(problems):
+    """Prints each problem on its own line; the exit code: 1 if there is any."""
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
 def main(argv):
     if argv[0] == "make":
         make_corpus(argv[1])
@@ -108,9 +115,7 @@ def main(argv):
             got = allocated(os.path.join(os.fsencode(argv[2]), os.fsencode(name)))
             if got > bytes_ + 65536:
                 problems.append("not sparse: %r has %d bytes allocated, the original %d" % (name, got, bytes_))
-        for p in problems:
-            print(p)
-        return 1 if problems else 0
+        return report(problems)
     elif argv[0] == "catalog-names":
         json.dump(catalog_names(argv[1]), sys.stdout, indent=1)
     else:

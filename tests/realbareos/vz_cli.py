@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from test_vz7_backup import corpus  # noqa: E402
 from trees import diff, snapshot  # noqa: E402
-from trees_cli import jsonable  # noqa: E402
+from trees_cli import jsonable, report  # noqa: E402
 from vzworld import NAME, UUID, VzWorld  # noqa: E402
 
 
@@ -50,9 +50,7 @@ def main(argv):
     else:
         sys.stderr.write(__doc__)
         return 2
-    for p in problems:
-        print(p)
-    return 1 if problems else 0
+    return report(problems)
 
 
 if __name__ == "__main__":
