@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace BackupPlugins.Sources.Xen;
+
+/// <summary>
+/// A XenAPI session over XAPI's JSON-RPC (<c>POST /jsonrpc</c>) and its HTTP handlers (<c>/export</c>,
+/// <c>/export_raw_vdi</c>, <c>/import</c>, …), on the local socket or a URL. Every call has a deadline; an error XAPI
+/// answers is an <see cref="XapiException"/> with its name and parameters. A pool member that answers HOST_IS_SLAVE at
+/// login is left for the master it names, once. The password is only ever in a request body, never on a command line.
+/// </summary>
+public sealed class XapiClient : IAsyncDisposable
+{
+    private readonly HttpClient _http;
+    private readonly TimeSpan _callTimeout;
+    private long _id;
+
+    private XapiClient(XapiEndpoint endpoint, TimeSpan callTimeout)
+    {
+        Endpoint = endpoint;
+        _callTimeout = callTimeout;
+        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
+        if (endpoint.UnixSocket is { } path)
+        {
+            handler.ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        _http = new HttpClient(handler) { BaseAddress = endpoint.BaseUri, Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public XapiEndpoint Endpoint { get; }
+
+    /// <summary>The session reference (<c>OpaqueRef:…</c>).</summary>
+    public string Session { get; private set; } = "";
+
+    /// <summary>
+    /// Logs in (<c>session.login_with_password</c>). Over the local socket XAPI trusts root, so the password may be
+    /// empty there. A pool member answers HOST_IS_SLAVE with the master's address: the login is tried there, once.
+    /// </summary>
+    public static async Task<XapiClient> LoginAsync(XapiEndpoint endpoint, string user, string password, TimeSpan callTimeout,
+        CancellationToken cancellationToken)
+    {
+        var client = new XapiClient(endpoint, callTimeout);
+        try
+        {
+            client.Session = (await client.RawCallAsync("session.login_with_password",
+                [user, password, "1.0", "backup-plugins"], cancellationToken)).GetString()!;
+            return client;
+        }
+        catch (XapiException ex) when (ex.Code == "HOST_IS_SLAVE" && ex.Parameters.Count > 0)
+        {
+            await client.DisposeAsync();
+            var master = new XapiClient(endpoint.Master(ex.Parameters[0]), callTimeout);
+            try
+            {
+                master.Session = (await master.RawCallAsync("session.login_with_password",
+                    [user, password, "1.0", "backup-plugins"], cancellationToken)).GetString()!;
+                return master;
+            }
+            catch
+            {
+                await master.DisposeAsync();
+                throw;
+            }
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Calls <paramref name="method"/> with the session as its first argument; the result as JSON.</summary>
+    public Task<JsonElement> CallAsync(string method, CancellationToken cancellationToken, params object?[] args) =>
+        RawCallAsync(method, [Session, .. args], cancellationToken);
+
+    private async Task<JsonElement> RawCallAsync(string method, object?[] args, CancellationToken cancellationToken)
+    {
+        var request = new JsonObject
+        {
+            ["jsonrpc"] = "2.0",
+            ["method"] = method,
+            ["params"] = JsonSerializer.SerializeToNode(args),
+            ["id"] = Interlocked.Increment(ref _id),
+        };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_callTimeout);
+        JsonDocument reply;
+        try
+        {
+            using var response = await _http.PostAsJsonAsync("jsonrpc", request, deadline.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new IOException($"XAPI at {Endpoint} answered {method} with HTTP {(int)response.StatusCode} {response.ReasonPhrase}");
+            }
+            reply = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(deadline.Token), default, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"XAPI at {Endpoint} did not answer {method} within {_callTimeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new IOException($"XAPI at {Endpoint} cannot be reached for {method}: {ex.Message}", ex);
+        }
+        using (reply)
+        {
+            var root = reply.RootElement;
+            if (root.TryGetProperty("error", out var error) && error.ValueKind != JsonValueKind.Null)
+            {
+                var (code, parameters) = ReadError(error);
+                throw new XapiException(method, code, parameters);
+            }
+            return root.TryGetProperty("result", out var result)
+                ? result.Clone()
+                : throw new IOException($"XAPI at {Endpoint} answered {method} with neither a result nor an error");
+        }
+    }
+
+    /// <summary>XAPI's JSON-RPC error: <c>{"code": …, "message": NAME, "data": [params…]}</c> (or the array itself).</summary>
+    private static (string Code, IReadOnlyList<string> Parameters) ReadError(JsonElement error)
+    {
+        static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
+        if (error.ValueKind == JsonValueKind.Array)
+        {
+            var all = error.EnumerateArray().Select(Text).ToList();
+            return (all.FirstOrDefault() ?? "UNKNOWN", all.Skip(1).ToList());
+        }
+        var code = error.TryGetProperty("message", out var m) ? Text(m) : "UNKNOWN";
+        var data = error.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Array
+            ? d.EnumerateArray().Select(Text).ToList()
+            : [];
+        return (code, data);
+    }
+
+    /// <summary>
+    /// GET on an HTTP handler (e.g. <c>export</c>) with the session in the query: the response, headers read, its body
+    /// not yet (the caller streams it). A status other than 200 is an <see cref="IOException"/> naming it.
+    /// </summary>
+    public async Task<HttpResponseMessage> GetAsync(string handler, IReadOnlyDictionary<string, string> query, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, Url(handler, query)), handler, cancellationToken);
+        return response;
+    }
+
+    /// <summary>PUT of <paramref name="body"/> to an HTTP handler (e.g. <c>import</c>), streamed.</summary>
+    public async Task PutAsync(string handler, IReadOnlyDictionary<string, string> query, Stream body, long? length, CancellationToken cancellationToken)
+    {
+        var content = new StreamContent(body, 1 << 20);
+        if (length is { } n)
+        {
+            content.Headers.ContentLength = n;
+        }
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Put, Url(handler, query)) { Content = content }, handler, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string handler, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new IOException($"XAPI at {Endpoint} cannot be reached for /{handler}: {ex.Message}", ex);
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            var status = $"{(int)response.StatusCode} {response.ReasonPhrase}";
+            response.Dispose();
+            throw new IOException($"XAPI at {Endpoint} answered /{handler} with HTTP {status}");
+        }
+        return response;
+    }
+
+    private string Url(string handler, IReadOnlyDictionary<string, string> query) =>
+        handler + "?" + string.Join("&", new[] { ("session_id", Session) }.Concat(query.Select(q => (q.Key, q.Value)))
+            .Select(q => Uri.EscapeDataString(q.Item1) + "=" + Uri.EscapeDataString(q.Item2)));
+
+    /// <summary>Logs out (best effort: a session that cannot be ended expires on its own) and closes the connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Session.Length > 0)
+        {
+            try
+            {
+                using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await CallAsync("session.logout", quick.Token);
+            }
+            catch (Exception ex) when (ex is XapiException or IOException or TimeoutException or OperationCanceledException)
+            {
+                // the session times out on the server
+            }
+            Session = "";
+        }
+        _http.Dispose();
+    }
+}
