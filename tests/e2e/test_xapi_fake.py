@@ -111,6 +111,7 @@ def xw(work):
                      vifs=[w.net], cd=True, os_version={"name": "Debian GNU/Linux 12 (bookworm)", "distro": "debian",
                                                          "major": "12", "minor": "0", "uname": "6.1.0-18-amd64"})
     w.halted = w.add_vm("db", power_state="Halted", disks=[w.disk(w.sr, 16 * MiB, {0: b"halted"})])
+    w.odd = w.add_vm(ODD_NAME, power_state="Halted", name_description="ä\"<&>'\t")
     w.tcp, w.unix = ("tcp", w.port), ("unix", w.unix_socket)
     w.j = JsonRpc(w.tcp)
     w.s = w.j("session.login_with_password", "root", "xenroot", "2.21", "test_xapi_fake")
@@ -191,12 +192,31 @@ def test_slave_refuses_with_master_address(xw):
     assert xw.calls()[-1]["slave"] is True
 
 
+def test_slave_on_the_masters_port(work):
+    """A master at 127.0.0.1 and a slave at 127.0.0.2 on one port: HOST_IS_SLAVE names an address that works."""
+    w = XapiWorld(work).start()
+    try:
+        w.create_pool(address="127.0.0.1")
+        slave = w.start_slave("xcp-host2", "127.0.0.2", bind="127.0.0.2")
+        c = http.client.HTTPConnection("127.0.0.2", w.port, timeout=10)
+        c.request("POST", "/jsonrpc", json.dumps({"jsonrpc": "2.0", "method": "session.login_with_password",
+                                                  "params": ["root", "xenroot"], "id": 1}))
+        err = json.loads(c.getresponse().read())["error"]
+        assert [err["message"]] + err["data"] == ["HOST_IS_SLAVE", "127.0.0.1"]
+        master = JsonRpc(("tcp", w.port))  # 127.0.0.1, the same port
+        s = master("session.login_with_password", "root", "xenroot")
+        assert master("host.get_address", s, master("session.get_this_host", s, s)) == "127.0.0.1"
+        assert slave.url == "http://127.0.0.2:%d" % w.port
+    finally:
+        w.teardown()
+
+
 # ---- records ----------------------------------------------------------------------------------------------------------------
 def test_vm_records_shape(xw):
     j, s = xw.j, xw.s
     dup1 = xw.add_vm("twin", power_state="Halted")
     dup2 = xw.add_vm("twin", power_state="Halted")
-    odd = xw.add_vm(ODD_NAME, power_state="Halted", name_description="ä\"<&>'")
+    odd = xw.odd
     tmpl = xw.add_template("Debian Bookworm 12")
     recs = j("VM.get_all_records", s)
     dom0 = [r for r in recs.values() if r["is_control_domain"]]
@@ -209,7 +229,7 @@ def test_vm_records_shape(xw):
     assert web["blocked_operations"] == {} and "snapshot" in web["allowed_operations"]
     assert sorted(j("VM.get_by_name_label", s, "twin")) == sorted([dup1, dup2])
     assert j("VM.get_by_name_label", s, ODD_NAME) == [odd]
-    assert recs[odd]["name_label"] == ODD_NAME and recs[odd]["name_description"] == "ä\"<&>'"
+    assert recs[odd]["name_label"] == ODD_NAME and recs[odd]["name_description"] == "ä\"<&>'\t"
     assert recs[tmpl]["is_a_template"] is True and recs[xw.halted]["power_state"] == "Halted"
     assert j("VM.get_by_uuid", s, web["uuid"]) == xw.web and j("VM.get_uuid", s, xw.web) == web["uuid"]
     assert j("VM_guest_metrics.get_os_version", s, web["guest_metrics"])["major"] == "12"
@@ -238,6 +258,8 @@ def test_xmlrpc_and_jsonrpc_give_the_same_records(xw):
     x = XmlRpc(xw.tcp)
     sx = x("session.login_with_password", "root", "xenroot")
     xml_recs = x("VM.get_all_records", sx)
+    assert xml_recs[xw.odd]["name_label"] == ODD_NAME
+    assert xmlrpc.client.ServerProxy(xw.url + "/RPC2").VM.get_name_label(sx, xw.odd)["Value"] == ODD_NAME
     json_recs = xw.j("VM.get_all_records", xw.s)
     web_x, web_j = xml_recs[xw.web], json_recs[xw.web]
     assert web_x["memory_target"] == str(web_j["memory_target"])  # int64: a string in XML-RPC, a number in JSON
@@ -284,6 +306,9 @@ def test_snapshot_makes_a_snapshot_vm_with_new_vdis(xw):
         assert v["is_a_snapshot"] is True and v["snapshot_of"] == old and v["SR"] == xw.sr
         assert v["name_label"] == j("VDI.get_name_label", s, old)
         assert xw.same_data(new, old)
+    j("VDI.set_name_label", s, new_vdis[0], "web disk, snapshot 1")
+    assert j("VDI.get_by_uuid", s, j("VDI.get_uuid", s, new_vdis[0])) == new_vdis[0]
+    assert j("VDI.get_record", s, new_vdis[0])["name_label"] == "web disk, snapshot 1"
     assert j("VIF.get_MAC", s, rec["VIFs"][0]) == j("VIF.get_MAC", s, web["VIFs"][0])
     assert j("VM_guest_metrics.get_os_version", s, rec["guest_metrics"])["distro"] == "debian"
     used_after, _ = xw.sr_usage(xw.sr)
@@ -568,6 +593,34 @@ def test_import_rejects_a_corrupt_chunk(xw):
     rec = xw.wait_task(task)
     assert rec["status"] == "failure" and rec["error_info"][0] == "IMPORT_ERROR" and "checksum" in rec["error_info"][1]
     assert set(xw.vms()) == before
+
+
+def test_import_reads_sha1_checksums_and_ustar(xw):
+    """An XVA written by another tar writer (Python's: ustar/pax headers) with classic SHA-1 ".checksum" files."""
+    data, _, _ = export(xw, xw.halted)
+    src = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:", format=tarfile.USTAR_FORMAT) as dst:
+        for m in src.getmembers():
+            if m.name.endswith(".xxhash"):
+                continue
+            body = src.extractfile(m).read()
+            info = tarfile.TarInfo(m.name)
+            info.size = len(body)
+            dst.addfile(info, io.BytesIO(body))
+            if m.name != "ova.xml":
+                csum = hashlib.sha1(body).hexdigest().encode()
+                info = tarfile.TarInfo(m.name + ".checksum")
+                info.size = len(csum)
+                dst.addfile(info, io.BytesIO(csum))
+    task = xw.j("task.create", xw.s, "import", "")
+    put(xw.tcp, "/import?session_id=%s&task_id=%s&sr_uuid=%s" % (xw.s, task, xw.record("SR", xw.sr)["uuid"]),
+        out.getvalue())
+    rec = xw.wait_task(task)
+    assert rec["status"] == "success", rec["error_info"]
+    vm = xmlrpc.client.loads("<methodResponse><params><param>%s</param></params></methodResponse>"
+                             % rec["result"])[0][0][0]
+    assert xw.same_data(xw.vm_vdis(vm)[0], xw.vm_vdis(xw.halted)[0])
 
 
 def test_import_raw_vdi(xw):

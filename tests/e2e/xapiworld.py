@@ -14,6 +14,7 @@ offsets), templates and the control domain into its database, read it back, inje
 
 Setup writes the database directly (under the fake's lock), so it works whether or not the fake is running.
 """
+import fcntl
 import json
 import os
 import random
@@ -66,12 +67,12 @@ def stop_fake(proc):
 class Instance:
     """One running fake: its Unix socket, TCP port and process."""
 
-    def __init__(self, unix_socket, port, proc):
-        self.unix_socket, self.port, self.proc = unix_socket, port, proc
+    def __init__(self, unix_socket, port, proc, address="127.0.0.1"):
+        self.unix_socket, self.port, self.proc, self.address = unix_socket, port, proc, address
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "http://%s:%d" % (self.address, self.port)
 
 
 class XapiWorld:
@@ -104,16 +105,19 @@ class XapiWorld:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
-    def start_slave(self, name="xcp-host2", address="192.0.2.11"):
-        """A second host of the pool, served by a slave instance on its own socket and port (it shares the master's
-        database, as a real slave does). Returns an Instance."""
+    def start_slave(self, name="xcp-host2", address="192.0.2.11", bind=None):
+        """A second host of the pool, served by a slave instance on its own socket (it shares the master's database,
+        as a real slave does). It listens on a port of its own, or with bind="127.0.0.2" on that loopback address
+        and the master's port -- then a pool made with create_pool(address="127.0.0.1") has a master that a client
+        following HOST_IS_SLAVE [127.0.0.1] really reaches. Returns an Instance."""
         host = self.add_host(name, address)
         master = self.master_address()
         sock = os.path.join(self.work, "xapi-%s.sock" % name)
-        port = free_port()
-        proc = start_fake(["--state", self.state, "--unix", sock, "--port", str(port), "--slave-of", master,
-                           "--host-uuid", self.record("host", host)["uuid"]], os.path.join(self.work, "xapi-slave.log"))
-        inst = Instance(sock, port, proc)
+        port = self.port if bind else free_port()
+        proc = start_fake(["--state", self.state, "--unix", sock, "--port", str(port), "--bind", bind or "127.0.0.1",
+                           "--slave-of", master, "--host-uuid", self.record("host", host)["uuid"]],
+                          os.path.join(self.work, "xapi-slave.log"))
+        inst = Instance(sock, port, proc, bind or "127.0.0.1")
         self.slaves.append(inst)
         return inst
 
@@ -347,9 +351,11 @@ class XapiWorld:
         """A fault for an API method ("VM.snapshot": error=[...], sleep=s, times=n, skip=n) or an HTTP path ("/export":
         cut_after_bytes=n, status=500, error=[...], sleep=s)."""
         path = os.path.join(self.state, "faults.json")
-        faults = json.load(open(path)) if os.path.exists(path) else {}
-        faults[key] = fault
-        store.write_json(path, faults)
+        with open(path + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the fake counts faults down under this lock
+            faults = json.load(open(path)) if os.path.exists(path) else {}
+            faults[key] = fault
+            store.write_json(path, faults)
 
     def clear_faults(self):
         path = os.path.join(self.state, "faults.json")

@@ -23,6 +23,7 @@ Not verified, chosen: an invalid enum value (VM.add_to_blocked_operations with a
 """
 import threading
 import time
+import traceback
 
 from . import model, schema, store
 from .rpc import DateTime, XapiError, xml_to_string
@@ -76,6 +77,9 @@ class Api:
             return True, self.call(method, params, transport)
         except XapiError as e:
             return False, e.description
+        except Exception as e:  # a bug or a value of the wrong type: XAPI's dispatch_exn_wrapper says INTERNAL_ERROR
+            traceback.print_exc()
+            return False, ["INTERNAL_ERROR", repr(e)]
 
     def call(self, method, params, transport):
         name = normalize(method)
@@ -265,8 +269,7 @@ def vm_destroy(c, vm):
 @api("VM.start", 3, async_=True)
 def vm_start(c, vm, start_paused, force):
     model.assert_vm_operation(c.st, vm, "start")
-    model.set_power_state(c.st, vm, "Paused" if schema.coerce("VM", "is_a_template", start_paused) else "Running",
-                          c.host())
+    model.set_power_state(c.st, vm, "Paused" if schema.as_bool(start_paused) else "Running", c.host())
     metrics = c.st.get("VM", vm)["metrics"]
     if c.st.exists("VM_metrics", metrics):
         c.st.get("VM_metrics", metrics)["start_time"] = store.now()
@@ -287,7 +290,7 @@ def vm_hard_shutdown(c, vm):
 @api("VM.set_is_a_template", 2)
 def vm_set_is_a_template(c, vm, value):
     """message_forwarding.ml: only making a template is an operation (make_into_template: halted, not blocked)."""
-    value = schema.coerce("VM", "is_a_template", value)
+    value = schema.as_bool(value)
     rec = c.st.get("VM", vm)
     if value:
         model.assert_vm_operation(c.st, vm, "make_into_template")
@@ -299,7 +302,7 @@ def vm_set_is_a_template(c, vm, value):
 @api("VM.set_ha_always_run", 2)
 def vm_set_ha_always_run(c, vm, value):
     """xapi_vm.ml: deprecated; sets ha_restart_priority ("restart" or ""), and ha_always_run only while running."""
-    value = schema.coerce("VM", "ha_always_run", value)
+    value = schema.as_bool(value)
     rec = c.st.get("VM", vm)
     rec["ha_restart_priority"] = "restart" if value else ""
     if rec["power_state"] == "Running":

@@ -20,8 +20,9 @@ the sum of virtual sizes. An operation that would take the SR past physical_size
 The error is what SM raises for SRNoSpace (sm drivers/XE_SR_ERRORCODES.xml code 44, mapped by ocaml/xapi/sm_exec.ml
 to SR_BACKEND_FAILURE_44 ["", "There is insufficient space", ""]); XAPI declares SR_FULL [requested, maximum] in
 datamodel_errors.ml but never raises it itself -- an SR whose sr_config has "full_error": "SR_FULL" raises that
-instead, with requested = the utilisation the operation needed, maximum = physical_size.
+instead, with requested = what the SR's utilisation would have become, maximum = physical_size.
 """
+import os
 import random
 
 from . import schema, store
@@ -172,7 +173,6 @@ def vdi_destroy(st, ref):
     if any(st.get("VBD", b)["currently_attached"] for b in vbds):
         raise XapiError("VDI_IN_USE", ref, "destroy")
     try:
-        import os
         os.unlink(st.vdi_path(vdi["uuid"]))
     except FileNotFoundError:
         pass
@@ -233,8 +233,7 @@ def vm_snapshot(st, ref, new_name, ignore_vdis=()):
         pending_guidances_recommended=[], pending_guidances_full=[], other_config=other_config)
     for f in ("VBDs", "VIFs", "snapshots", "children", "consoles", "crash_dumps", "VUSBs", "VTPMs", "VGPUs"):
         rec[f] = []
-    from .rpc import xml_to_string
-    rec["snapshot_metadata"] = xml_to_string(render(st, "VM", ref))  # Helpers.vm_to_string: the VM's row
+    rec["snapshot_metadata"] = schema.sexpr(schema.db_row("VM", vm))  # Helpers.vm_to_string: the VM's row
     snap = st.add("VM", **rec)
     vm["parent"] = snap
     for b, vdi in cloned:
@@ -282,12 +281,13 @@ def vm_destroy(st, ref):
 
 
 def set_power_state(st, ref, state, host=NULL):
-    """force_state_reset: devices attached while the VM runs, detached when it halts."""
+    """force_state_reset: a running or paused VM lives on a host with a domain and its devices attached; a halted
+    or suspended one has none of these."""
     vm = st.get("VM", ref)
     vm["power_state"] = state
     running = state in ("Running", "Paused")
-    vm["resident_on"] = host if state != "Halted" else NULL
-    if state == "Halted":
+    vm["resident_on"] = host if running else NULL
+    if not running:
         vm["domid"] = -1
     elif vm["domid"] < 0:
         vm["domid"] = max([r["domid"] for r in st.objs("VM").values()] + [0]) + 1

@@ -148,7 +148,10 @@ def parse_xml_call(body):
     if root.tag != "methodCall" or root.findtext("methodName") is None:
         raise Malformed("not a methodCall")
     params = root.find("params")
-    values = [] if params is None else [xml_parse_value(p.find("value")) for p in params.findall("param")]
+    try:
+        values = [] if params is None else [xml_parse_value(p.find("value")) for p in params.findall("param")]
+    except (AttributeError, TypeError, ValueError) as e:
+        raise Malformed("bad params: %s" % e)
     return root.findtext("methodName").strip(), values
 
 

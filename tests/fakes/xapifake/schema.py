@@ -178,6 +178,11 @@ def new_record(cls, **values):
     return {name: values[name] if name in values else default(cls, name) for name, _ in FIELDS[cls]}
 
 
+def as_bool(value):
+    """XAPI's bool_of_rpc: a boolean (XML-RPC clients that send "true"/"false" strings are read as well)."""
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+
+
 def coerce(cls, field, value):
     """A value from the wire (XML-RPC sends int64 as strings) as the field's type."""
     ty = TYPES[cls][field]
@@ -186,12 +191,38 @@ def coerce(cls, field, value):
     if ty == "float":
         return float(value)
     if ty == "bool":
-        return value if isinstance(value, bool) else str(value).lower() == "true"
+        return as_bool(value)
     if ty == "set":
         return list(value or [])
     if ty == "map":
         return {str(k): str(v) if not isinstance(v, list) else v for k, v in (value or {}).items()}
     return "" if value is None else str(value)
+
+
+def sexpr(items):
+    """SExpr.string_of (ocaml/libs/sexpr/sExpr.ml): ('a' 'b'), pairs as (('k' 'v')), \\ and ' escaped."""
+    def q(x):
+        return "'" + str(x).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "(" + " ".join("(%s %s)" % (q(x[0]), q(x[1])) if isinstance(x, tuple) else q(x) for x in items) + ")"
+
+
+def db_value(ty, v):
+    """A field as the database stores it (Schema.CachedValue.string_of): sets and maps as S-expressions."""
+    if ty == "bool":
+        return "true" if v else "false"
+    if ty == "set":
+        return sexpr(v)
+    if ty == "map":
+        return sexpr(list(v.items()))
+    if ty == "float":
+        return "%.16g" % v
+    return str(v)
+
+
+def db_row(cls, rec):
+    """[(column, string value)] of a row: relation fields are not columns."""
+    return [(db_column(cls, name), db_value(ty, rec[name])) for name, ty in FIELDS[cls]
+            if (cls, name) not in RELATIONS]
 
 
 def db_column(cls, field):

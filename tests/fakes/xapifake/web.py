@@ -26,6 +26,11 @@ stream:
       Transfer-Encoding refused with 404; writes into the VDI (more bytes than its virtual_size: VDI_IO_ERROR)
   /pool/xmldbdump?session_id  pool_db_backup.ml: the database as Db_xml writes it (see dbdump())
 
+A slave instance serves these handlers too, checking sessions in the shared database (a real slave serves what its
+SRs let it and redirects the rest to the master with 302 -- the fake never redirects). Not implemented, answered
+404: /export_metadata, /import_metadata, /import_vdi; zstd compression; /import?restore=true is read as a plain
+import; /export_raw_vdi?base= (differences) is ignored. "Expect: 100-continue" gets no interim answer, as from XAPI.
+
 Faults (DIR/faults.json, keyed by path like "/export"): {"sleep": s}, {"status": N} (answer that status, fail the
 task), {"error": [name, params...]} (fail the task, answer 500), {"cut_after_bytes": N} (close the connection after N
 bytes of the body: an export stops mid-stream, an import stops reading), with "times"/"skip" as for API calls.
@@ -34,7 +39,10 @@ import base64
 import os
 import socket
 import socketserver
+import struct
+import sys
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
 
@@ -47,8 +55,10 @@ REASONS = {400: "Bad Request", 401: "Unauthorised", 403: "Forbidden", 404: "Not 
            501: "Method not implemented", 503: "Service Unavailable"}
 ROUTES = {
     "POST": {"/": "xmlrpc", "/RPC2": "xmlrpc", "/json": "xmlrpc", "/jsonrpc": "jsonrpc"},
-    "GET": {"/": "root", "/export": "export", "/export_raw_vdi": "export_raw_vdi", "/pool/xmldbdump": "xmldbdump"},
-    "PUT": {"/import": "import", "/import_raw_vdi": "import_raw_vdi"},
+    "GET": {"/": "root", "/export": "export", "/export_raw_vdi": "export_raw_vdi", "/pool/xmldbdump": "xmldbdump",
+            "/export_metadata": "missing"},
+    "PUT": {"/import": "import", "/import_raw_vdi": "import_raw_vdi", "/import_metadata": "missing",
+            "/import_vdi": "missing"},
     "OPTIONS": {"/": "options", "/json": "options", "/jsonrpc": "options"},
 }
 MAX_RPC = 300 << 20
@@ -73,6 +83,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def handle_expect_100(self):
+        """XAPI does not answer "Expect: 100-continue" (http_svr.ml has no such case): the client sends its body
+        when its own wait runs out."""
+        return True
+
     def version(self):
         return "1.0" if self.request_version == "HTTP/1.0" else "1.1"
 
@@ -84,6 +99,7 @@ class Handler(BaseHTTPRequestHandler):
     # ---- plumbing -----------------------------------------------------------------------------------------------
     def dispatch(self):
         fake = self.server.fake
+        self.headers_sent = False
         url = urllib.parse.urlsplit(self.path)
         self.query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         self.cookies = {}
@@ -109,8 +125,16 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-
+        except Exception as e:  # a bug: XAPI answers 500 for any exception a handler lets out (handle_one)
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            if not self.headers_sent:
+                try:
+                    self.internal_error(_html(repr(e)))
+                except Stop:
+                    pass
     def raw(self, lines, body=b""):
+        self.headers_sent = True
         self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body)
         self.wfile.flush()
 
@@ -173,12 +197,18 @@ class Handler(BaseHTTPRequestHandler):
     def h_root(self, _):
         self.error_page(404, "<html><body><h1>HTTP 404 Not Found</h1></body></html>")
 
+    def h_missing(self, path):
+        """Handlers XAPI has and the fake does not (they would otherwise fall to a shorter prefix's handler)."""
+        self.error_page(404, "<html><body><h1>HTTP 404 Not Found</h1>%s is not implemented by the fake</body>"
+                        "</html>" % path)
+
     # ---- HTTP handlers: common parts -----------------------------------------------------------------------------------
     def param(self, name):
         return self.cookies.get(name, self.query.get(name))
 
     def begin(self, realm, label, path):
-        """Fault, authentication and task for a data handler: returns (task, transient, fault)."""
+        """Fault, authentication and the task of a data handler (self.task; self.transient when the fake made it).
+        Returns the fault, if any, for the streaming part (cut_after_bytes)."""
         fake = self.server.fake
         fault = fake.store.take_fault(path) or {}
         if fault.get("sleep"):
@@ -217,8 +247,9 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self.unauthorised(realm)
             with fake.store.tx(write=False) as st:
-                if st.data.get("users", {}).get(user) != pw or user not in st.data.get("users", {}):
-                    self.unauthorised(realm)
+                users = st.data.get("users", {})
+            if user not in users or users[user] != pw:
+                self.unauthorised(realm)
             return
         self.unauthorised(realm)
 
@@ -290,7 +321,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = self.begin("VM.export", "VM.export", path)
         compression = self.query.get("use_compression")
         try:
-            with fake.store.tx() as st:
+            with fake.store.tx(write=False) as st:
                 if "ref" in self.query:
                     vm = self.query["ref"]
                 elif "uuid" in self.query:
@@ -382,7 +413,7 @@ class Handler(BaseHTTPRequestHandler):
         self.raw(["HTTP/1.1 200 OK", "Connection: close", "Cache-Control: no-cache, no-store", "task-id:" + self.task,
                   "content-type: application/octet-stream"])
         self.close_connection = True
-        r = self.body_reader(fault)
+        base = r = self.body_reader(fault)
         undo = []
         try:
             r, xml = xva.open_archive(r)
@@ -394,7 +425,7 @@ class Handler(BaseHTTPRequestHandler):
             with fake.store.tx() as st:
                 if not model.is_thick(st, sr) and model.sr_usage(st, sr) > st.get("SR", sr)["physical_size"]:
                     raise XapiError("IMPORT_ERROR", 'Unix.Unix_error(Unix.ENOSPC, "write", "")')
-            r.drain()
+            base.drain()
         except (XapiError, _Dropped) as e:
             err = e if isinstance(e, XapiError) else XapiError("IMPORT_ERROR_PREMATURE_EOF")
             with fake.store.tx() as st:
@@ -548,7 +579,6 @@ def receive_raw(r, f, size):
 def receive_chunked(r, f, size):
     """import_raw_vdi ?chunked: vhd-tool's "chunked" protocol -- (offset u64 LE, length u32 LE, data)... ended by a
     zero length (not verified against vhd-tool's source)."""
-    import struct
     while True:
         off, n = struct.unpack("<QI", r.read(12))
         if n == 0:
@@ -570,24 +600,6 @@ def _protect(s):
     return s.replace("%", "%%").replace(" ", "%.").replace("\t", "%t").replace("\n", "%n").replace("\r", "%r")
 
 
-def _sexpr(items):
-    def q(x):
-        return "'" + str(x).replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return "(" + " ".join(q(x) if not isinstance(x, tuple) else "(%s %s)" % (q(x[0]), q(x[1])) for x in items) + ")"
-
-
-def _db_value(ty, v):
-    if ty == "bool":
-        return "true" if v else "false"
-    if ty == "set":
-        return _sexpr(v)
-    if ty == "map":
-        return _sexpr(list(v.items()))
-    if ty == "float":
-        return "%.16g" % v
-    return str(v)
-
-
 def dbdump(st):
     """The pool database as ocaml/database/db_xml.ml To.database writes it: <database><manifest> (schema 5.909,
     generation_count) then one <table name=...> per class with a <row ref=... __ctime __mtime column="value".../> per
@@ -603,10 +615,8 @@ def dbdump(st):
         if cls not in ("session", "task"):
             for ref, rec in st.objs(cls).items():
                 attrs = ['__mtime="%d"' % gen, '__ctime="%d"' % gen, 'ref="%s"' % _attr(ref)]
-                for name, ty in schema.FIELDS[cls]:
-                    if (cls, name) in schema.RELATIONS:
-                        continue
-                    attrs.append('%s="%s"' % (schema.db_column(cls, name), _attr(_protect(_db_value(ty, rec[name])))))
+                for column, value in schema.db_row(cls, rec):
+                    attrs.append('%s="%s"' % (column, _attr(_protect(value))))
                 out.append("<row %s/>" % " ".join(attrs))
         out.append("</table>")
     out.append("</database>")

@@ -522,3 +522,4 @@ def recv_disks(r, disks, paths, force=False):
                                     % (name, csum, mine))
                 offset += skipped + length
                 last = suffix
+            f.truncate(size)
