@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -103,7 +102,10 @@ public sealed class XapiClient : IAsyncDisposable
         JsonDocument reply;
         try
         {
-            using var response = await _http.PostAsJsonAsync("jsonrpc", request, deadline.Token);
+            // a body with its length: XAPI's HTTP server does not take chunked requests
+            using var body = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request));
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            using var response = await _http.PostAsync("jsonrpc", body, deadline.Token);
             if (!response.IsSuccessStatusCode)
             {
                 throw new IOException($"XAPI at {Endpoint} answered {method} with HTTP {(int)response.StatusCode} {response.ReasonPhrase}");

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text.Json;
+
+namespace BackupPlugins.Sources.Xen;
+
+/// <summary>
+/// The XenAPI calls the Xen jobs make, typed, over one <see cref="XapiClient"/> session. Snapshots are made and
+/// destroyed here with their disks: a snapshot VM's VDIs are not removed by <c>VM.destroy</c>, so
+/// <see cref="DestroySnapshotAsync"/> destroys them after it (what <c>xe vm-uninstall</c> does).
+/// </summary>
+public sealed class XenApi(XapiClient client)
+{
+    public XapiClient Client => client;
+
+    public async Task<IReadOnlyList<VmRecord>> VmsAsync(CancellationToken ct) =>
+        (await client.CallAsync("VM.get_all_records", ct)).EnumerateObject().Select(p => VmRecord.Parse(p.Name, p.Value)).ToList();
+
+    public async Task<VmRecord> VmAsync(string reference, CancellationToken ct) =>
+        VmRecord.Parse(reference, await client.CallAsync("VM.get_record", ct, reference));
+
+    /// <summary>The VM with this UUID, or null when XAPI says there is none (UUID_INVALID).</summary>
+    public async Task<VmRecord?> VmByUuidAsync(string uuid, CancellationToken ct)
+    {
+        try
+        {
+            return await VmAsync((await client.CallAsync("VM.get_by_uuid", ct, uuid)).GetString()!, ct);
+        }
+        catch (XapiException ex) when (ex.Code == "UUID_INVALID")
+        {
+            return null;
+        }
+    }
+
+    public async Task<VbdRecord> VbdAsync(string reference, CancellationToken ct) =>
+        VbdRecord.Parse(reference, await client.CallAsync("VBD.get_record", ct, reference));
+
+    public async Task<VdiRecord> VdiAsync(string reference, CancellationToken ct) =>
+        VdiRecord.Parse(reference, await client.CallAsync("VDI.get_record", ct, reference));
+
+    public async Task<VifRecord> VifAsync(string reference, CancellationToken ct) =>
+        VifRecord.Parse(reference, await client.CallAsync("VIF.get_record", ct, reference));
+
+    public async Task<JsonElement> RecordAsync(string cls, string reference, CancellationToken ct) =>
+        await client.CallAsync(cls + ".get_record", ct, reference);
+
+    /// <summary>The VM's disks (VBDs of type Disk that hold a VDI), in device order.</summary>
+    public async Task<IReadOnlyList<(VbdRecord Vbd, VdiRecord Vdi)>> DisksAsync(VmRecord vm, CancellationToken ct)
+    {
+        var disks = new List<(VbdRecord, VdiRecord)>();
+        foreach (var reference in vm.Vbds)
+        {
+            var vbd = await VbdAsync(reference, ct);
+            if (vbd.Type == "Disk" && !vbd.Empty && vbd.Vdi != RecordFields.Null)
+            {
+                disks.Add((vbd, await VdiAsync(vbd.Vdi, ct)));
+            }
+        }
+        return disks.OrderBy(d => d.Item1.UserDevice, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Snapshots a VM (<c>VM.snapshot</c>) and makes the snapshot exportable as a VM: not a template, no HA restart.</summary>
+    public async Task<VmRecord> SnapshotAsync(VmRecord vm, string name, CancellationToken ct)
+    {
+        var snapshot = (await client.CallAsync("VM.snapshot", ct, vm.Ref, name)).GetString()!;
+        await client.CallAsync("VM.set_is_a_template", ct, snapshot, false);
+        await client.CallAsync("VM.set_ha_always_run", ct, snapshot, false);
+        return await VmAsync(snapshot, ct);
+    }
+
+    /// <summary>Destroys a snapshot VM and then the VDIs its disks held (checked first: it must be a snapshot).</summary>
+    public async Task DestroySnapshotAsync(VmRecord snapshot, CancellationToken ct)
+    {
+        if (!snapshot.IsSnapshot)
+        {
+            throw new InvalidOperationException($"refusing to destroy {snapshot.Name} ({snapshot.Uuid}): it is not a snapshot");
+        }
+        var vdis = (await DisksAsync(snapshot, ct)).Select(d => d.Vdi).ToList();
+        await client.CallAsync("VM.destroy", ct, snapshot.Ref);
+        foreach (var vdi in vdis)
+        {
+            await client.CallAsync("VDI.destroy", ct, vdi.Ref);
+        }
+    }
+
+    /// <summary>The snapshots of <paramref name="vm"/> named <paramref name="name"/>.</summary>
+    public async Task<IReadOnlyList<VmRecord>> SnapshotsNamedAsync(VmRecord vm, string name, CancellationToken ct) =>
+        (await VmsAsync(ct)).Where(v => v.IsSnapshot && v.SnapshotOf == vm.Ref && v.Name == name).ToList();
+
+    public Task AddBlockedOperationAsync(VmRecord vm, string operation, string reason, CancellationToken ct) =>
+        client.CallAsync("VM.add_to_blocked_operations", ct, vm.Ref, operation, reason);
+
+    public Task RemoveBlockedOperationAsync(VmRecord vm, string operation, CancellationToken ct) =>
+        client.CallAsync("VM.remove_from_blocked_operations", ct, vm.Ref, operation);
+
+    /// <summary>The XVA export of a VM (<c>GET /export?uuid=…</c>): the response, its body not yet read.</summary>
+    public Task<HttpResponseMessage> ExportAsync(VmRecord vm, bool compressed, CancellationToken ct) =>
+        client.GetAsync("export", new Dictionary<string, string> { ["uuid"] = vm.Uuid, ["use_compression"] = compressed ? "true" : "false" }, ct);
+
+    /// <summary>The raw or VHD export of a VDI (<c>GET /export_raw_vdi?vdi=…&amp;format=…</c>).</summary>
+    public Task<HttpResponseMessage> ExportVdiAsync(VdiRecord vdi, string format, CancellationToken ct) =>
+        client.GetAsync("export_raw_vdi", new Dictionary<string, string> { ["vdi"] = vdi.Uuid, ["format"] = format }, ct);
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""A XenServer pool of the XAPI fake (tests/e2e/xapiworld.py, the one implementation) for the C# tests:
+  xen_cli.py make WORK        makes a pool under WORK (master "xcp-host1" at 127.0.0.1, a slave "xcp-host2" served on
+                              127.0.0.2 at the same port, a 64 GiB SR, a network) with VMs "web" (running; a 64 MiB boot
+                              disk and a 16 MiB second disk holding data, a VIF), "db" (halted) and one with an odd name;
+                              starts the master and the slave; prints JSON: url, unix_socket, password, slave_url,
+                              vms {name: uuid}
+  xen_cli.py vms WORK         prints every VM as JSON: [{uuid, name, snapshot, snapshot_of, power_state, blocked}], and
+                              the number of VDIs as {"vdis": N} on a second line
+  xen_cli.py teardown WORK    stops the fakes
+"""
+import json
+import os
+import signal
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from xapiworld import ODD_NAME, XapiWorld  # noqa: E402
+
+MiB = 1 << 20
+
+
+def main(argv):
+    command, work = argv[0], argv[1]
+    w = XapiWorld(work)
+    if command == "make":
+        os.makedirs(work, exist_ok=True)
+        w.create_pool(address="127.0.0.1")
+        sr = w.add_sr()
+        net = w.add_network()
+        vms = {
+            "web": w.add_vm("web", disks=[w.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
+                                          w.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net],
+                            os_version={"name": "Debian GNU/Linux 12 (bookworm)"}),
+            "db": w.add_vm("db", power_state="Halted", disks=[w.disk(sr, 8 * MiB, {0: b"db"})]),
+            ODD_NAME: w.add_vm(ODD_NAME, disks=[w.disk(sr, 4 * MiB, {0: b"odd"})]),
+        }
+        w.start()
+        slave = w.start_slave(bind="127.0.0.2")
+        with open(os.path.join(work, "pids"), "w") as f:
+            f.write("%d %d\n" % (w.proc.pid, slave.proc.pid))
+        json.dump({"url": w.url, "unix_socket": w.unix_socket, "password": w.password, "slave_url": slave.url,
+                   "vms": {name: w.record("VM", ref)["uuid"] for name, ref in vms.items()}}, sys.stdout)
+        return 0
+    if command == "vms":
+        refs = {ref: r["uuid"] for ref, r in w.records("VM").items()}
+        json.dump([{"uuid": r["uuid"], "name": r["name_label"], "snapshot": r["is_a_snapshot"],
+                    "snapshot_of": refs.get(r["snapshot_of"]), "power_state": r["power_state"],
+                    "blocked": r["blocked_operations"]} for r in w.records("VM").values()], sys.stdout)
+        print()
+        json.dump({"vdis": len(w.vdis())}, sys.stdout)
+        return 0
+    if command == "teardown":
+        path = os.path.join(work, "pids")
+        for pid in (open(path).read().split() if os.path.exists(path) else []):
+            try:
+                os.killpg(int(pid), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        return 0
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
