@@ -3,6 +3,7 @@ using BackupPlugins.Core.Sources;
 using BackupPlugins.Sources.Dir;
 using BackupPlugins.Sources.Parallels;
 using BackupPlugins.Sources.Virtuozzo;
+using BackupPlugins.Sources.Xen;
 using BackupPlugins.Sources.Zfs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,7 @@ public static class SourceRegistration
         services.AddSingleton(Settings<ParallelsSettings>(configuration, "Parallels"));
         services.AddSingleton<ISourceFactory, ParallelsSource>();
         services.AddSingleton<ILeftoverSweeper, ParallelsSweeper>(); // its and the standalone parallels backup's suspends, clones, snapshots
+        services.AddSingleton<ILeftoverSweeper, XenSweeper>(); // the xen backup job's snapshots and blocked starts
         return services;
     }
 

@@ -4,6 +4,8 @@ using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Tools;
 using BackupPlugins.Sources.Parallels;
+using BackupPlugins.Sources.Xen;
+using BackupPlugins.Sources.Xen.Backup;
 using BackupPlugins.Sources.Zfs;
 using BackupPlugins.Sources.Zfs.Sync;
 using Grpc.Core;
@@ -29,6 +31,8 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
                 (ledger, ct) => ZfsSyncAsync(request.ZfsSync, console, ledger, ct), console.Stopping),
             V1.JobRequest.JobOneofCase.ParallelsBackup => await jobs.RunAsync("parallels-backup", console,
                 (ledger, ct) => ParallelsBackupAsync(request.ParallelsBackup, console, ledger, ct), console.Stopping),
+            V1.JobRequest.JobOneofCase.XenBackup => await jobs.RunAsync("xen-backup", console,
+                (ledger, ct) => XenBackupAsync(request.XenBackup, console, ledger, ct), console.Stopping),
             _ => throw new BackupPluginException(ErrorKind.BadInput, "job.unknown", $"this host does not know the job {request.JobCase}"),
         };
         await console.EndAsync(code);
@@ -49,6 +53,28 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
         }
         var options = new ParallelsBackupOptions(request.DryRun, request.Vm.Length == 0 ? null : request.Vm);
         return await new ParallelsBackup(settings, options, console, ledger, tools, clock).RunAsync(cancellationToken);
+    }
+
+    private async Task<int> XenBackupAsync(V1.XenBackupRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)
+    {
+        VmBackupConfig settings;
+        XenBackupOptions options;
+        try
+        {
+            settings = request.Config.Length > 0 ? VmBackupConfig.Load(request.Config, request.IgnoreExtraKeys) : VmBackupConfig.FromSelector(request.Selector);
+            var endpoint = XapiEndpoint.Parse(request.Url.Length > 0 ? request.Url : "unix:" + XapiEndpoint.LocalSocket);
+            var secrets = request.PasswordFile.Length > 0 ? XenSecrets.Load(request.PasswordFile)
+                : endpoint.IsLocal ? new XenSecrets("root", "", null, null)
+                : throw new FormatException($"{endpoint} is not the local socket: give --password-file (a 0600 file with password=…)");
+            options = new XenBackupOptions(endpoint, secrets, request.PasswordFile.Length > 0 ? request.PasswordFile : null, request.Preview,
+                request.HasCompress ? request.Compress : null, Environment.MachineName.Split('.')[0], TimeSpan.FromMinutes(5));
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await console.Out.WriteLineAsync($"error: {ex.Message}");
+            return 2;
+        }
+        return await new XenBackup(settings, options, console, ledger, clock).RunAsync(cancellationToken);
     }
 
     private async Task<int> ZfsSyncAsync(V1.ZfsSyncRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)

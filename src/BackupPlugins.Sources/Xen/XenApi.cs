@@ -99,4 +99,48 @@ public sealed class XenApi(XapiClient client)
     /// <summary>The raw or VHD export of a VDI (<c>GET /export_raw_vdi?vdi=…&amp;format=…</c>).</summary>
     public Task<HttpResponseMessage> ExportVdiAsync(VdiRecord vdi, string format, CancellationToken ct) =>
         client.GetAsync("export_raw_vdi", new Dictionary<string, string> { ["vdi"] = vdi.Uuid, ["format"] = format }, ct);
+
+    /// <summary>The VDI with this UUID, or null when XAPI says there is none.</summary>
+    public async Task<VdiRecord?> VdiByUuidAsync(string uuid, CancellationToken ct)
+    {
+        try
+        {
+            return await VdiAsync((await client.CallAsync("VDI.get_by_uuid", ct, uuid)).GetString()!, ct);
+        }
+        catch (XapiException ex) when (ex.Code == "UUID_INVALID")
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Snapshots one disk (<c>VDI.snapshot</c>) and names the snapshot.</summary>
+    public async Task<VdiRecord> SnapshotVdiAsync(VdiRecord vdi, string name, CancellationToken ct)
+    {
+        var snapshot = (await client.CallAsync("VDI.snapshot", ct, vdi.Ref, new Dictionary<string, string>())).GetString()!;
+        await client.CallAsync("VDI.set_name_label", ct, snapshot, name);
+        return await VdiAsync(snapshot, ct);
+    }
+
+    /// <summary>Destroys a VDI snapshot (checked first: it must be a snapshot).</summary>
+    public async Task DestroyVdiSnapshotAsync(VdiRecord snapshot, CancellationToken ct)
+    {
+        if (!snapshot.IsSnapshot)
+        {
+            throw new InvalidOperationException($"refusing to destroy disk {snapshot.Name} ({snapshot.Uuid}): it is not a snapshot");
+        }
+        await client.CallAsync("VDI.destroy", ct, snapshot.Ref);
+    }
+
+    /// <summary>The pool database (<c>GET /pool/xmldbdump</c>).</summary>
+    public Task<HttpResponseMessage> PoolDatabaseAsync(CancellationToken ct) =>
+        client.GetAsync("pool/xmldbdump", new Dictionary<string, string>(), ct);
+
+    /// <summary>Whether the host named <paramref name="hostName"/> is the pool's master (the seed's test).</summary>
+    public async Task<bool> IsMasterAsync(string hostName, CancellationToken ct)
+    {
+        var pool = (await client.CallAsync("pool.get_all", ct)).EnumerateArray().First().GetString()!;
+        var master = (await client.CallAsync("pool.get_master", ct, pool)).GetString()!;
+        var named = (await client.CallAsync("host.get_by_name_label", ct, hostName)).EnumerateArray().Select(e => e.GetString()).ToList();
+        return named.Contains(master);
+    }
 }

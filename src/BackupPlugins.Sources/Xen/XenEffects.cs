@@ -13,6 +13,8 @@ public static class XenEffects
     public const string Source = "xen";
     public const string VmSnapshot = "vm snapshot";
     public const string BlockedStart = "blocked start";
+    /// <summary>A snapshot of one disk (vdi-export; target: the VM's UUID; facts: name, and the snapshot VDI's UUID once made).</summary>
+    public const string VdiSnapshot = "vdi snapshot";
     public const string Endpoint = "endpoint";
     public const string PasswordFile = "password file";
     public const string Name = "name";
@@ -24,6 +26,19 @@ public static class XenEffects
     /// <summary>Destroys the snapshot (and its disks) or lifts the block; a note when there was nothing to do.</summary>
     public static async Task<string?> UndoAsync(XenApi api, JournalEntry entry, CancellationToken ct)
     {
+        if (entry.Kind == VdiSnapshot)
+        {
+            if (entry.Fact(Snapshot) is not { } vdiUuid)
+            {
+                return "XAPI never said the disk snapshot's UUID: nothing known to destroy; look for a disk named " + entry.Fact(Name);
+            }
+            if (await api.VdiByUuidAsync(vdiUuid, ct) is not { } vdi)
+            {
+                return "already gone";
+            }
+            await api.DestroyVdiSnapshotAsync(vdi, ct);
+            return null;
+        }
         var vm = await api.VmByUuidAsync(entry.Target, ct);
         if (entry.Kind == BlockedStart)
         {

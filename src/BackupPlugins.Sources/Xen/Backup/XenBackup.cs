@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Jobs;
+using BackupPlugins.Core.Sessions;
+using BackupPlugins.Core.Trees;
+
+namespace BackupPlugins.Sources.Xen.Backup;
+
+/// <summary>How a run goes: where XAPI is, who logs in, <c>preview</c>, and the seed's <c>compress=</c> argument.</summary>
+public sealed record XenBackupOptions(XapiEndpoint Endpoint, XenSecrets Secrets, string? PasswordFile, bool Preview, bool? Compress,
+    string Server, TimeSpan CallTimeout);
+
+/// <summary>
+/// The seed VmBackup.py's run, through XenAPI: settings printed; the pool database dumped on the master; then per VM,
+/// vdi-export (the boot disk's snapshot as raw or vhd) and vm-export (a VM snapshot as an XVA; a halted VM exported
+/// without a snapshot, its start blocked meanwhile) into the seed's directory layout with its metadata files, success
+/// markers and pruning; the status log and the <c>S:/W:/E:</c> summary. Every snapshot and block is journaled before it
+/// is made and undone on every path; every export is checked as it is written (XVA chunk checksums, a raw disk's size)
+/// and gets a <c>.sha256</c> file. Exit code 0, 1 (warnings), 2 (errors); preview 0 when the selection is valid.
+/// </summary>
+public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, IJobConsole console, CleanupLedger ledger, TimeProvider clock)
+{
+    private readonly StatusLog _status = new(config.Path is null ? null : config.StatusLog, options.Server, clock);
+    private int _success;
+    private int _warnings;
+    private int _errors;
+
+    private bool Compressed => options.Compress ?? config.Compressed;
+
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        await Log($"VmBackup running on {options.Server}");
+        await PrintSettings();
+        foreach (var ignored in config.Ignored)
+        {
+            await Log(ignored);
+        }
+        if (options.Preview)
+        {
+            return await PreviewAsync(cancellationToken);
+        }
+        _status.Begin();
+        try
+        {
+            await RunVmsAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is BackupPluginException or XapiException or IOException or TimeoutException or UnauthorizedAccessException)
+        {
+            await Error($"ERROR {ex.Message} - FATAL ERROR");
+        }
+        var summary = $"S:{_success} W:{_warnings} E:{_errors}";
+        await Log($"Space after backups: {Space()}");
+        _status.End(_errors > 0 ? "ERROR" : _warnings > 0 ? "WARNING" : "SUCCESS", summary);
+        await Log(_errors > 0 ? $"VmBackup ended - **ERRORS DETECTED** - {summary}"
+            : _warnings > 0 ? $"VmBackup ended - **WARNING(s)** - {summary}" : $"VmBackup ended - Success - {summary}");
+        return _errors > 0 ? 2 : _warnings > 0 ? 1 : 0;
+    }
+
+    private async Task<int> PreviewAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var problem in config.CheckPlaces())
+            {
+                await Error("ERROR " + problem);
+            }
+            await using var client = await LoginAsync(cancellationToken);
+            await SelectAsync(new XenApi(client), cancellationToken);
+        }
+        catch (Exception ex) when (ex is XapiException or IOException or TimeoutException)
+        {
+            await Error("ERROR - XenAPI: " + ex.Message);
+        }
+        await Log(_errors > 0 ? "ERROR preview of parameters: errors found (see above)"
+            : "SUCCESS preview of parameters" + (_warnings > 0 ? " - WARNINGS found (see above)" : ""));
+        return _errors > 0 ? 2 : 0;
+    }
+
+    private async Task RunVmsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var problem in config.CheckPlaces())
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "xen.backup-dir", problem);
+        }
+        await using var runLock = await LockAsync(cancellationToken);
+        CheckWritable();
+        await Log($"Space before backups: {Space()}");
+        await using var client = await LoginAsync(cancellationToken);
+        var api = new XenApi(client);
+        var selection = await SelectAsync(api, cancellationToken);
+        if (config.PoolDbBackup)
+        {
+            await PoolDatabaseAsync(api, cancellationToken);
+        }
+        foreach (var vm in selection.MetadataExport)
+        {
+            await Error($"ERROR {vm.Name}: metadata-export is not supported by this version; the VM was not backed up");
+        }
+        foreach (var vm in selection.VdiExport)
+        {
+            await VmAsync(api, vm, "vdi-export", cancellationToken);
+        }
+        foreach (var vm in selection.VmExport)
+        {
+            await VmAsync(api, vm, "vm-export", cancellationToken);
+        }
+    }
+
+    private async Task<XapiClient> LoginAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await XapiClient.LoginAsync(options.Endpoint, options.Secrets.User, options.Secrets.Password, options.CallTimeout, cancellationToken);
+        }
+        catch (XapiException ex)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "xen.login", $"XenAPI authentication error at {options.Endpoint}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The selection resolved against the pool's VMs, its lists printed as the seed's preview printed them.</summary>
+    private async Task<Selection> SelectAsync(XenApi api, CancellationToken cancellationToken)
+    {
+        var guests = (await api.VmsAsync(cancellationToken)).Where(v => v.IsGuest).Select(v => new XenVm(v.Uuid, v.Name)).ToList();
+        var selection = VmSelection.Resolve(config.Selectors, guests, config.MaxBackups);
+        await List("exclude", selection.Excluded.Select(v => v.Name));
+        await List("vdi-export", selection.VdiExport.Select(Entry));
+        await List("vm-export", selection.VmExport.Select(Entry));
+        await List("metadata-export", selection.MetadataExport.Select(Entry));
+        foreach (var warning in selection.Warnings)
+        {
+            await Warning(warning);
+        }
+        foreach (var error in selection.Errors)
+        {
+            await Error(error);
+        }
+        return selection;
+
+        string Entry(SelectedVm v) => v.MaxBackups == config.MaxBackups ? v.Name : $"{v.Name}:{v.MaxBackups}";
+    }
+
+    private async Task PrintSettings()
+    {
+        await Log("VmBackup.py running with these settings:");
+        await Log($"  backup_dir        = {config.BackupDir}");
+        await Log($"  status_log        = {config.StatusLog}");
+        await Log($"  compress          = {(Compressed ? "True" : "False")}");
+        await Log($"  max_backups       = {config.MaxBackups}");
+        await Log($"  vdi_export_format = {config.VdiExportFormat}");
+        await Log($"  pool_db_backup    = {(config.PoolDbBackup ? 1 : 0)}");
+    }
+
+    private async Task List(string key, IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        await Log($"  {key} (cnt)= {list.Count}");
+        await Log($"  {key}: {string.Join(", ", list)}");
+    }
+
+    private async Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(config.BackupDir, ".VmBackup.lock");
+        try
+        {
+            return await FileLock.AcquireAsync(path, TimeSpan.Zero, cancellationToken);
+        }
+        catch (BackupPluginException ex) when (ex.Code == "lock.timeout")
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "xen.running",
+                $"another xen backup into {config.BackupDir} is running (lock {path}); try again when it has finished");
+        }
+    }
+
+    private void CheckWritable()
+    {
+        var probe = Path.Combine(config.BackupDir, "00VMbackupWriteTest");
+        try
+        {
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "xen.write", $"failed to write to backup directory area {config.BackupDir}: {ex.Message}");
+        }
+    }
+
+    private string Space()
+    {
+        var drive = new DriveInfo(config.BackupDir);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{config.BackupDir}: {drive.AvailableFreeSpace / 1e9:F1} GB free of {drive.TotalSize / 1e9:F1} GB ({FreePercent():F0}% free)");
+    }
+
+    private double FreePercent()
+    {
+        var drive = new DriveInfo(config.BackupDir);
+        return drive.TotalSize == 0 ? 0 : 100.0 * drive.AvailableFreeSpace / drive.TotalSize;
+    }
+
+    private async Task PoolDatabaseAsync(XenApi api, CancellationToken cancellationToken)
+    {
+        if (!await api.IsMasterAsync(options.Server, cancellationToken))
+        {
+            await Log("** ignore: NOT master");
+            return;
+        }
+        var dir = Path.Combine(config.BackupDir, "METADATA_" + options.Server);
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, $"pool_db_{clock.GetLocalNow():yyyyMMdd-HHmmss}.dump");
+        using var response = await api.PoolDatabaseAsync(cancellationToken);
+        await using (var output = File.Create(file))
+        {
+            await response.Content.CopyToAsync(output, cancellationToken);
+        }
+        await Log($"pool-dump-database written to {file}");
+        _success++;
+    }
+
+    private async Task VmAsync(XenApi api, SelectedVm selected, string kind, CancellationToken cancellationToken)
+    {
+        await Log($"*** {kind} begin {selected.Name}");
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            var vm = await api.VmByUuidAsync(selected.Uuid, cancellationToken)
+                     ?? throw new BackupPluginException(ErrorKind.NotFound, "xen.vm", $"no machines found with UUID {selected.Uuid} (deleted since the selection?)");
+            var vmDir = Path.Combine(config.BackupDir, vm.Name);
+            Directory.CreateDirectory(vmDir);
+            foreach (var failed in BackupHistory.FailedToRemove(History(vmDir)))
+            {
+                await Log($"removing failed backup {Path.Combine(vmDir, failed)}");
+                Directory.Delete(Path.Combine(vmDir, failed), recursive: true);
+            }
+            var name = BackupHistory.DirectoryName(clock.GetLocalNow().DateTime, metadata: false);
+            var dir = Path.Combine(vmDir, name);
+            if (Directory.Exists(dir))
+            {
+                throw new BackupPluginException(ErrorKind.Precondition, "xen.dir", $"{dir} exists already (two backups of {vm.Name} in one second?)");
+            }
+            Directory.CreateDirectory(dir);
+            foreach (var warning in await VmMetadataFiles.WriteAsync(api, vm, dir, cancellationToken))
+            {
+                await Warning(warning);
+            }
+            await Log($"{vm.Name} is {vm.PowerState}");
+            CheckSpace(vm.Name);
+            var (file, bytes) = kind == "vdi-export"
+                ? await VdiExportAsync(api, vm, dir, cancellationToken)
+                : await VmExportAsync(api, vm, dir, cancellationToken);
+            var marker = BackupHistory.Marker(bytes);
+            await File.WriteAllTextAsync(Path.Combine(dir, marker), "", cancellationToken);
+            var gib = bytes / (1L << 30);
+            foreach (var old in BackupHistory.ToPrune(History(vmDir), selected.MaxBackups, name))
+            {
+                await Log($"pruning {Path.Combine(vmDir, old)} (max_backups={selected.MaxBackups})");
+                Directory.Delete(Path.Combine(vmDir, old), recursive: true);
+            }
+            var minutes = (int)watch.Elapsed.TotalMinutes;
+            await Log($"*** {kind} end {vm.Name}: {file}, {bytes} bytes, elapse:{minutes} size:{gib}G");
+            _status.Vm(kind, "SUCCESS", vm.Name, $"elapse:{minutes} size:{gib}G");
+            _success++;
+        }
+        catch (Exception ex) when (ex is BackupPluginException or XapiException or IOException or TimeoutException or InvalidDataException
+                                       or UnauthorizedAccessException or HttpRequestException)
+        {
+            await Error($"ERROR {kind} {selected.Name}: {ex.Message}");
+            _status.Vm(kind, "ERROR", selected.Name, ex is XapiException x ? x.Code : "FAILED");
+        }
+    }
+
+    private static IEnumerable<HistoryEntry> History(string vmDir) =>
+        new DirectoryInfo(vmDir).EnumerateFileSystemInfos().Select(e => new HistoryEntry(e.Name,
+            e is DirectoryInfo d && BackupHistory.SuccessMarkers.Any(m => File.Exists(Path.Combine(d.FullName, m)))));
+
+    private void CheckSpace(string vm)
+    {
+        if (config.SpaceThreshold > 0 && FreePercent() < config.SpaceThreshold)
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "xen.space",
+                string.Create(CultureInfo.InvariantCulture, $"only {FreePercent():F0}% of {config.BackupDir} is free, below space_threshold={config.SpaceThreshold}: {vm} not exported"));
+        }
+    }
+
+    /// <summary>A running VM's snapshot (or the halted VM itself, its start blocked) exported as an XVA, checked as it is written.</summary>
+    private async Task<(string File, long Bytes)> VmExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
+    {
+        var halted = vm.PowerState == "Halted";
+        var snapshotName = "RESTORE_" + vm.Name;
+        if (!halted)
+        {
+            foreach (var stale in await api.SnapshotsNamedAsync(vm, snapshotName, cancellationToken))
+            {
+                await Warning($"***WARNING a snapshot {snapshotName} ({stale.Uuid}) that no run of ours recorded exists: left alone " +
+                              $"(if the old VmBackup.py left it: xe vm-uninstall uuid={stale.Uuid} force=true)");
+            }
+        }
+        var effect = halted
+            ? ledger.AddDurable(XenEffects.Source, XenEffects.BlockedStart, vm.Uuid, $"unblock the start of VM {vm.Name}", (e, ct) => Undo(api, e, ct), Facts())
+            : ledger.AddDurable(XenEffects.Source, XenEffects.VmSnapshot, vm.Uuid, $"destroy snapshot {snapshotName} of VM {vm.Name}",
+                (e, ct) => Undo(api, e, ct), new Dictionary<string, string>(Facts()) { [XenEffects.Name] = snapshotName });
+        try
+        {
+            var source = vm;
+            if (halted)
+            {
+                await api.AddBlockedOperationAsync(vm, "start", XenEffects.BlockReason, cancellationToken);
+                await Log($"{vm.Name} is halted: exported without a snapshot, its start blocked meanwhile");
+            }
+            else
+            {
+                source = await api.SnapshotAsync(vm, snapshotName, cancellationToken);
+                effect = ledger.Note(effect, XenEffects.Snapshot, source.Uuid);
+            }
+            var file = Path.Combine(dir, vm.Name + (Compressed ? ".xva.gz" : ".xva"));
+            using var response = await api.ExportAsync(source, Compressed, cancellationToken);
+            var (bytes, sha) = await SaveAsync(response, file, async tee =>
+            {
+                XvaSummary summary;
+                if (Compressed)
+                {
+                    await using var gzip = new GZipStream(tee, CompressionMode.Decompress, leaveOpen: true);
+                    summary = await XvaVerifier.VerifyAsync(gzip, cancellationToken);
+                }
+                else
+                {
+                    summary = await XvaVerifier.VerifyAsync(tee, cancellationToken);
+                }
+                await Log($"{Path.GetFileName(file)}: {summary.Disks} disk(s), {summary.Chunks} chunks, every checksum matches");
+            }, cancellationToken);
+            await Log($"{Path.GetFileName(file)}: SHA-256 {sha}");
+            return (file, bytes);
+        }
+        finally
+        {
+            await ledger.UndoNowAsync(effect);
+        }
+    }
+
+    /// <summary>The boot disk's snapshot exported raw or as VHD; a raw export must be the disk's virtual size.</summary>
+    private async Task<(string File, long Bytes)> VdiExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
+    {
+        var disks = await api.DisksAsync(vm, cancellationToken);
+        var (_, boot) = disks.FirstOrDefault(d => d.Vbd.Device == "xvda");
+        if (boot is null)
+        {
+            throw new BackupPluginException(ErrorKind.NotFound, "xen.xvda", $"{vm.Name} has no xvda disk: vdi-export backs up the xvda disk only (use vm-export)");
+        }
+        if (boot.Name.StartsWith("[NOBAK]", StringComparison.Ordinal))
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, "xen.nobak", $"{vm.Name}'s xvda disk is named {boot.Name}: [NOBAK] disks are not backed up");
+        }
+        var snapshotName = $"SNAP_{vm.Name}_{boot.Name.Replace(' ', '-')}";
+        var effect = ledger.AddDurable(XenEffects.Source, XenEffects.VdiSnapshot, vm.Uuid, $"destroy disk snapshot {snapshotName}",
+            (e, ct) => Undo(api, e, ct), new Dictionary<string, string>(Facts()) { [XenEffects.Name] = snapshotName });
+        try
+        {
+            var snapshot = await api.SnapshotVdiAsync(boot, snapshotName, cancellationToken);
+            effect = ledger.Note(effect, XenEffects.Snapshot, snapshot.Uuid);
+            var format = config.VdiExportFormat;
+            var file = Path.Combine(dir, $"{vm.Name}.{format}");
+            using var response = await api.ExportVdiAsync(snapshot, format, cancellationToken);
+            var (bytes, sha) = await SaveAsync(response, file, tee => tee.DrainAsync(cancellationToken), cancellationToken);
+            if (format == "raw" && bytes != boot.VirtualSize)
+            {
+                throw new InvalidDataException($"{file} holds {bytes} bytes, and the disk is {boot.VirtualSize}: the export is incomplete");
+            }
+            await Log($"{Path.GetFileName(file)}: {bytes} bytes, SHA-256 {sha}");
+            return (file, bytes);
+        }
+        finally
+        {
+            await ledger.UndoNowAsync(effect);
+        }
+    }
+
+    /// <summary>Writes a response body to <paramref name="file"/> through <paramref name="check"/>, then the rest; its size and SHA-256 (also written as <c>FILE.sha256</c>).</summary>
+    private static async Task<(long Bytes, string Sha256)> SaveAsync(HttpResponseMessage response, string file, Func<TeeReadStream, Task> check,
+        CancellationToken cancellationToken)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        await using var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+        await using var tee = new TeeReadStream(body, output);
+        await check(tee);
+        await tee.DrainAsync(cancellationToken);
+        await output.FlushAsync(cancellationToken);
+        var sha = tee.Sha256();
+        await File.WriteAllTextAsync(file + ".sha256", $"{sha}  {Path.GetFileName(file)}\n", cancellationToken);
+        return (tee.Length64, sha);
+    }
+
+    private IReadOnlyDictionary<string, string> Facts()
+    {
+        var facts = new Dictionary<string, string> { [XenEffects.Endpoint] = options.Endpoint.ToString() };
+        if (options.PasswordFile is { } file)
+        {
+            facts[XenEffects.PasswordFile] = file;
+        }
+        return facts;
+    }
+
+    private static async Task Undo(XenApi api, JournalEntry entry, CancellationToken ct) => await XenEffects.UndoAsync(api, entry, ct);
+
+    private Task Log(string text)
+    {
+        var now = clock.GetLocalNow().ToString("yyyy-MM-dd-'('HH:mm:ss')'", CultureInfo.InvariantCulture);
+        return console.Out.WriteLineAsync(string.Concat(text.Split('\n').Select(l => $"{now} - {l}\n")).TrimEnd('\n'));
+    }
+
+    private Task Warning(string text)
+    {
+        _warnings++;
+        return Log(text);
+    }
+
+    private Task Error(string text)
+    {
+        _errors++;
+        return Log(text);
+    }
+}

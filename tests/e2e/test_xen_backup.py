@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""`backup-plugins xen backup` (the seed VmBackup.py's run) with the seed's config files, against the XAPI fake
+(tests/fakes/xapi): the seed's directory layout, metadata files, markers and status log; exports checked against the
+disks' bytes; no snapshot left after a failure, a cut export or a killed command; pruning; preview."""
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import tarfile
+import time
+
+import pytest
+
+from conftest import host_binary
+from xapiworld import ODD_NAME, XapiWorld
+
+LINE = re.compile(r"^\d{4}-\d{2}-\d{2}-\(\d{2}:\d{2}:\d{2}\) - ")
+MiB = 1 << 20
+
+
+@pytest.fixture
+def xen(work):
+    w = XapiWorld(os.path.join(work, "pool"))
+    os.makedirs(w.work, exist_ok=True)
+    w.create_pool(address="127.0.0.1")
+    sr = w.add_sr()
+    net = w.add_network()
+    w.vm_refs = {
+        "web": w.add_vm("web", disks=[w.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
+                                      w.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net],
+                        os_version={"name": "Debian GNU/Linux 12 (bookworm)|/dev/xvda1"}),
+        "db": w.add_vm("db", power_state="Halted", disks=[w.disk(sr, 8 * MiB, {0: b"db"})]),
+        ODD_NAME: w.add_vm(ODD_NAME, disks=[w.disk(sr, 4 * MiB, {0: b"odd"})]),
+    }
+    w.start()
+    yield w
+    w.teardown()
+
+
+class Run:
+    def __init__(self, work, xen):
+        self.work, self.xen = work, xen
+        self.backups = os.path.join(work, "BACKUPS")
+        os.makedirs(self.backups)
+        self.status = os.path.join(work, "NAUbackup", "status.log")
+        self.cfg = os.path.join(work, "weekly.cfg")
+        self.password = os.path.join(work, "xen.pass")
+        with open(self.password, "w") as f:
+            f.write("password=%s\n" % xen.password)
+        os.chmod(self.password, 0o600)
+        with open(os.path.join(work, "host.json"), "w") as f:
+            f.write('{"StateDirectory": "%s"}' % os.path.join(work, "state-host"))
+        self.config("vm-export=web\nvm-export=db\nvdi-export=Web, .*\n")  # a regex: the odd name
+
+    def config(self, selectors, extra=""):
+        with open(self.cfg, "w") as f:
+            f.write("# weekly\npool_db_backup=0\nmax_backups=2\nbackup_dir=%s\nstatus_log=%s\n%s#\n%s"
+                    % (self.backups, self.status, extra, selectors))
+
+    def argv(self, *words):
+        return [host_binary(), "xen", "backup", "--url", self.xen.url, "--password-file", self.password, self.cfg] + list(words) + [
+            "--socket", os.path.join(self.work, "no-host.sock"), "--host-config", os.path.join(self.work, "host.json")]
+
+    def run(self, *words):
+        r = subprocess.run(self.argv(*words), capture_output=True, text=True, timeout=300)
+        for line in r.stdout.splitlines():
+            assert LINE.match(line), line
+        return r.returncode, [LINE.sub("", line) for line in r.stdout.splitlines()], r.stderr
+
+    def dirs(self, vm):
+        d = os.path.join(self.backups, vm)
+        return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+    def sweep(self):
+        return subprocess.run([host_binary(), "sweep", "--socket", os.path.join(self.work, "no-host.sock"), "--config",
+                               os.path.join(self.work, "host.json")], capture_output=True, text=True)
+
+
+def no_snapshots(xen):
+    return [r["name_label"] for r in xen.vms().values() if r["is_a_snapshot"]] == []
+
+
+def read_cfg(path):
+    return dict(line.rstrip("\n").split("=", 1) for line in open(path, encoding="utf-8"))
+
+
+def test_the_seeds_config_exports_every_vm_into_the_seeds_layout_and_leaves_no_snapshot(work, xen):
+    run = Run(work, xen)
+    vdis_before = len(xen.vdis())
+    code, lines, err = run.run()
+    assert code == 0, "\n".join(lines) + err
+    assert no_snapshots(xen) and len(xen.vdis()) == vdis_before
+    # vm-export of a running VM: its snapshot as an XVA whose disks hold the VM's bytes
+    [web_dir] = run.dirs("web")
+    assert re.fullmatch(r"backup-\d{4}-\d{2}-\d{2}-\(\d{2}:\d{2}:\d{2}\)", web_dir)
+    d = os.path.join(run.backups, "web", web_dir)
+    assert sorted(os.listdir(d)) == ["DISK-xvda", "DISK-xvdb", "VIFs", "success", "vm.cfg", "web.xva", "web.xva.sha256"]
+    xva = os.path.join(d, "web.xva")
+    with open(xva + ".sha256") as f:
+        assert f.read() == "%s  web.xva\n" % hashlib.sha256(open(xva, "rb").read()).hexdigest()
+    with tarfile.open(xva) as t:
+        names = t.getnames()
+    assert names[0] == "ova.xml" and any(n.endswith(".xxhash") for n in names)
+    web = xen.vm(xen.vm_refs["web"])
+    vm_cfg = read_cfg(os.path.join(d, "vm.cfg"))
+    assert vm_cfg["name_label"] == "web" and vm_cfg["orig_uuid"] == web["uuid"]
+    assert vm_cfg["os_version"] == "Debian GNU/Linux 12 (bookworm)"
+    vdi = read_cfg(os.path.join(d, "DISK-xvda", "vdi.cfg"))
+    assert vdi["virtual_size"] == str(64 * MiB) and vdi["sharable"] == "False"
+    assert read_cfg(os.path.join(d, "DISK-xvda", "vbd.cfg"))["userdevice"] == "0"
+    assert os.listdir(os.path.join(d, "VIFs")) == ["vif-0.cfg"]
+    # a halted VM: exported without a snapshot, its start blocked meanwhile and unblocked after
+    [db_dir] = run.dirs("db")
+    assert os.path.exists(os.path.join(run.backups, "db", db_dir, "db.xva"))
+    assert xen.vm(xen.vm_refs["db"])["blocked_operations"] == {}
+    assert "db is halted: exported without a snapshot, its start blocked meanwhile" in lines
+    # vdi-export by regex of a name with commas, quotes, a dollar and non-ASCII: the boot disk's bytes, raw
+    [odd_dir] = run.dirs(ODD_NAME)
+    raw = os.path.join(run.backups, ODD_NAME, odd_dir, ODD_NAME + ".raw")
+    [boot] = xen.vm_vdis(xen.vm_refs[ODD_NAME])
+    assert open(raw, "rb").read() == xen.vdi_bytes(boot)
+    # the seed's status log and summary
+    status = open(run.status).read().splitlines()
+    assert re.fullmatch(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2},vmbackup.py,\S+,begin", status[0])
+    assert [s.split(",", 2)[1] for s in status[1:4]] == ["vdi-export", "vm-export", "vm-export"]
+    assert status[-1].endswith(",end,SUCCESS,S:3 W:0 E:0")
+    assert lines[-1] == "VmBackup ended - Success - S:3 W:0 E:0"
+
+
+def test_preview_prints_the_settings_and_the_resolved_lists_and_changes_nothing(work, xen):
+    run = Run(work, xen)
+    run.config("exclude=db\nvm-export=.*\nvdi-export=web:3\n")
+    code, lines, err = run.run("preview")
+    assert code == 0, "\n".join(lines) + err
+    assert lines[1:] == [
+        "VmBackup.py running with these settings:",
+        "  backup_dir        = %s" % run.backups,
+        "  status_log        = %s" % run.status,
+        "  compress          = False",
+        "  max_backups       = 2",
+        "  vdi_export_format = raw",
+        "  pool_db_backup    = 0",
+        "  exclude (cnt)= 1",
+        "  exclude: db",
+        "  vdi-export (cnt)= 1",
+        "  vdi-export: web:3",
+        "  vm-export (cnt)= 1",
+        "  vm-export: %s" % ODD_NAME,
+        "  metadata-export (cnt)= 0",
+        "  metadata-export: ",
+        "***WARNING vdi-export dup - remove vm-export=web",
+        "SUCCESS preview of parameters - WARNINGS found (see above)",
+    ]
+    assert os.listdir(run.backups) == [] and not os.path.exists(run.status)
+    assert "VM.snapshot" not in xen.api_calls()
+
+
+def test_a_failed_snapshot_is_an_error_for_that_vm_only(work, xen):
+    run = Run(work, xen)
+    xen.fault("VM.snapshot", error=["SR_BACKEND_FAILURE_44", "", "There is insufficient space", ""], times=1)
+    code, lines, _ = run.run()
+    assert code == 2
+    assert [line for line in lines if line.startswith("ERROR vm-export web: XAPI VM.snapshot failed: SR_BACKEND_FAILURE_44")], lines
+    assert lines[-1] == "VmBackup ended - **ERRORS DETECTED** - S:2 W:0 E:1"
+    assert no_snapshots(xen)
+    assert open(run.status).read().splitlines()[-1].endswith(",end,ERROR,S:2 W:0 E:1")
+
+
+def test_an_export_cut_mid_stream_leaves_no_snapshot_and_the_next_run_removes_the_failed_directory(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\n")
+    xen.fault("/export", cut_after_bytes=3 * MiB, times=1)
+    code, lines, _ = run.run()
+    assert code == 2, lines
+    assert [line for line in lines if line.startswith("ERROR vm-export web: ")], lines
+    assert no_snapshots(xen)
+    [failed] = run.dirs("web")
+    assert "success" not in os.listdir(os.path.join(run.backups, "web", failed))
+    time.sleep(1.1)
+    code, lines, _ = run.run()
+    assert code == 0, lines
+    assert "removing failed backup %s" % os.path.join(run.backups, "web", failed) in lines
+    assert len(run.dirs("web")) == 1 and run.dirs("web") != [failed]
+
+
+def test_max_backups_keeps_that_many_and_a_colon_n_overrides_it(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\nvm-export=db:1\n")
+    for _ in range(3):
+        code, lines, _ = run.run()
+        assert code == 0, lines
+        time.sleep(1.1)
+    assert len(run.dirs("web")) == 2 and len(run.dirs("db")) == 1
+
+
+def test_killed_while_exporting_the_sweep_destroys_the_snapshot(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\n")
+    xen.fault("/export", sleep=60, times=1)
+    p = subprocess.Popen(run.argv(), stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while no_snapshots(xen):
+        assert time.time() < deadline and p.poll() is None
+        time.sleep(0.1)
+    time.sleep(0.5)  # the snapshot's UUID is noted in the journal right after VM.snapshot answers
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=30)
+    assert not no_snapshots(xen)
+    s = run.sweep()
+    assert s.stdout.startswith("leftovers: 1\n  xen vm snapshot RESTORE_web of VM %s: removed" % xen.vm(xen.vm_refs["web"])["uuid"]), s.stdout + s.stderr
+    assert no_snapshots(xen)
+    assert run.sweep().stdout == "leftovers: 0\n"
+
+
+def test_compress_true_writes_a_checked_xva_gz_and_vhd_format_a_vhd(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\nvdi-export=db\n", extra="vdi_export_format=vhd\n")
+    code, lines, _ = run.run("compress=True")
+    assert code == 0, lines
+    [d] = run.dirs("web")
+    gz = os.path.join(run.backups, "web", d, "web.xva.gz")
+    with tarfile.open(gz, "r:gz") as t:
+        assert t.getnames()[0] == "ova.xml"
+    assert [line for line in lines if line.startswith("web.xva.gz: 2 disk(s), ") and line.endswith("chunks, every checksum matches")], lines
+    [d] = run.dirs("db")
+    vhd = open(os.path.join(run.backups, "db", d, "db.vhd"), "rb").read()
+    assert vhd[-512:].startswith(b"conectix")  # a VHD ends with its footer
+    assert no_snapshots(xen)
