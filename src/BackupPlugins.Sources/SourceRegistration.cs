@@ -29,7 +29,9 @@ public static class SourceRegistration
         services.AddSingleton(Settings<ParallelsSettings>(configuration, "Parallels"));
         services.AddSingleton<ISourceFactory, ParallelsSource>();
         services.AddSingleton<ILeftoverSweeper, ParallelsSweeper>(); // its and the standalone parallels backup's suspends, clones, snapshots
-        services.AddSingleton<ILeftoverSweeper, XenSweeper>(); // the xen backup job's snapshots and blocked starts
+        services.AddSingleton(Settings<XenSettings>(configuration, "Xen"));
+        services.AddSingleton<ISourceFactory, XenSource>();
+        services.AddSingleton<ILeftoverSweeper, XenSweeper>(); // its and the xen backup job's snapshots and blocked starts
         return services;
     }
 

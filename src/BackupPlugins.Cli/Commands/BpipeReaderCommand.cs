@@ -14,7 +14,7 @@ internal static class BpipeReaderCommand
 {
     public static Command Create(Func<CancellationToken, Stream> openStdout, TextWriter stderr)
     {
-        var source = new Option<string>("--source") { Description = "the source (dir, vz7, zfs, parallels, ...; `backup-plugins sources` lists them)", Required = true };
+        var source = new Option<string>("--source") { Description = "the source (dir, vz7, zfs, parallels, xen, ...; `backup-plugins sources` lists them)", Required = true };
         var path = new Option<string?>("--path") { Description = "the source's path= option (source=dir: the tree to archive)" };
         var exclude = new Option<string[]>("--exclude") { Description = "globs, as the dir source's exclude= (repeatable)" };
         var format = BpipeOptions.Format();

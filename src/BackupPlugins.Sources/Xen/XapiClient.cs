@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -169,6 +170,46 @@ public sealed class XapiClient : IAsyncDisposable
             content.Headers.ContentLength = n;
         }
         using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Put, Url(handler, query)) { Content = content }, handler, cancellationToken);
+    }
+
+    /// <summary>
+    /// PUT of a body whose length is unknown (an XVA coming out of a restore) to <c>/import</c>: XAPI refuses chunked
+    /// requests there, so this is an HTTP/1.0 request whose body ends when this side shuts its sending half, on a
+    /// connection of its own. XAPI answers 200 before it reads the body; the outcome is the task's.
+    /// </summary>
+    public async Task PutUntilEndAsync(string handler, IReadOnlyDictionary<string, string> query, Stream body, CancellationToken cancellationToken)
+    {
+        using var socket = Endpoint.UnixSocket is { } path
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+        EndPoint target = Endpoint.UnixSocket is { } unix ? new UnixDomainSocketEndPoint(unix)
+            : new DnsEndPoint(Endpoint.BaseUri.Host, Endpoint.BaseUri.Port);
+        await socket.ConnectAsync(target, cancellationToken);
+        await using var network = new NetworkStream(socket, ownsSocket: false);
+        Stream stream = network;
+        System.Net.Security.SslStream? tls = null;
+        if (Endpoint.BaseUri.Scheme == "https" && Endpoint.UnixSocket is null)
+        {
+            tls = new System.Net.Security.SslStream(network, leaveInnerStreamOpen: true);
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = Endpoint.BaseUri.Host }, cancellationToken);
+            stream = tls;
+        }
+        var head = $"PUT /{Url(handler, query)} HTTP/1.0\r\nHost: {Endpoint.BaseUri.Host}\r\nConnection: close\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head), cancellationToken);
+        await body.CopyToAsync(stream, 1 << 20, cancellationToken);
+        await stream.FlushAsync(cancellationToken);
+        if (tls is not null)
+        {
+            await tls.ShutdownAsync();
+        }
+        socket.Shutdown(SocketShutdown.Send);
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII, leaveOpen: true);
+        var status = await reader.ReadLineAsync(cancellationToken) ?? "";
+        if (status.Split(' ') is not [_, "200", ..])
+        {
+            throw new IOException($"XAPI at {Endpoint} answered /{handler} with \"{status}\"");
+        }
+        tls?.Dispose();
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string handler, CancellationToken cancellationToken)

@@ -143,4 +143,73 @@ public sealed class XenApi(XapiClient client)
         var named = (await client.CallAsync("host.get_by_name_label", ct, hostName)).EnumerateArray().Select(e => e.GetString()).ToList();
         return named.Contains(master);
     }
+
+    /// <summary>
+    /// Imports an XVA (<c>PUT /import</c> with a task of our own) and returns the new VM: XAPI answers before it reads
+    /// the body, so the outcome is the task's — its error, or its result: the new VMs' refs as XML-RPC text.
+    /// </summary>
+    public async Task<VmRecord> ImportAsync(Stream xva, string? srRef, CancellationToken ct)
+    {
+        var task = (await client.CallAsync("task.create", ct, "backup-plugins import", "restore of an XVA")).GetString()!;
+        try
+        {
+            var query = new Dictionary<string, string> { ["task_id"] = task };
+            if (srRef is not null)
+            {
+                query["sr_id"] = srRef;
+            }
+            await client.PutUntilEndAsync("import", query, xva, ct);
+            var result = await WaitTaskAsync(task, ct);
+            var vm = System.Text.RegularExpressions.Regex.Match(result, "OpaqueRef:[0-9a-fA-F-]+");
+            return vm.Success ? await VmAsync(vm.Value, ct) : throw new IOException($"the import's task names no VM: {result}");
+        }
+        finally
+        {
+            await client.CallAsync("task.destroy", ct, task);
+        }
+    }
+
+    /// <summary>Waits for a task; its result, or its error as the <see cref="XapiException"/> XAPI would have raised.</summary>
+    public async Task<string> WaitTaskAsync(string task, CancellationToken ct)
+    {
+        while (true)
+        {
+            var status = (await client.CallAsync("task.get_status", ct, task)).GetString();
+            switch (status)
+            {
+                case "success":
+                    return (await client.CallAsync("task.get_result", ct, task)).GetString() ?? "";
+                case "failure" or "cancelled":
+                    var info = (await client.CallAsync("task.get_error_info", ct, task)).EnumerateArray().Select(e => e.GetString() ?? "").ToList();
+                    throw new XapiException("import", info.FirstOrDefault() ?? "IMPORT_ERROR", info.Skip(1).ToList());
+            }
+            await Task.Delay(200, ct);
+        }
+    }
+
+    public Task SetNameAsync(VmRecord vm, string name, CancellationToken ct) => client.CallAsync("VM.set_name_label", ct, vm.Ref, name);
+
+    /// <summary>The SR with this UUID (its ref), or the pool's default SR when <paramref name="uuid"/> is null.</summary>
+    public async Task<string> SrAsync(string? uuid, CancellationToken ct)
+    {
+        if (uuid is not null)
+        {
+            return (await client.CallAsync("SR.get_by_uuid", ct, uuid)).GetString()!;
+        }
+        var pool = (await client.CallAsync("pool.get_all", ct)).EnumerateArray().First().GetString()!;
+        return (await client.CallAsync("pool.get_default_SR", ct, pool)).GetString()!;
+    }
+
+    /// <summary>A new, empty VDI of <paramref name="size"/> bytes on an SR, and the raw import of <paramref name="data"/> into it.</summary>
+    public async Task<VdiRecord> ImportRawVdiAsync(string srRef, string name, long size, Stream data, CancellationToken ct)
+    {
+        var vdi = (await client.CallAsync("VDI.create", ct, new Dictionary<string, object>
+        {
+            ["name_label"] = name, ["name_description"] = "restored by backup-plugins", ["SR"] = srRef, ["virtual_size"] = size,
+            ["type"] = "user", ["sharable"] = false, ["read_only"] = false, ["other_config"] = new Dictionary<string, string>(),
+            ["xenstore_data"] = new Dictionary<string, string>(), ["sm_config"] = new Dictionary<string, string>(), ["tags"] = Array.Empty<string>(),
+        })).GetString()!;
+        await client.PutAsync("import_raw_vdi", new Dictionary<string, string> { ["vdi"] = vdi, ["format"] = "raw" }, data, size, ct);
+        return await VdiAsync(vdi, ct);
+    }
 }

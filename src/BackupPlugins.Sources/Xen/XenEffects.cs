@@ -13,6 +13,8 @@ public static class XenEffects
     public const string Source = "xen";
     public const string VmSnapshot = "vm snapshot";
     public const string BlockedStart = "blocked start";
+    /// <summary>A job's directory of metadata files the file daemon reads (target: its path), removed at the job's end.</summary>
+    public const string WorkDirectory = "work directory";
     /// <summary>A snapshot of one disk (vdi-export; target: the VM's UUID; facts: name, and the snapshot VDI's UUID once made).</summary>
     public const string VdiSnapshot = "vdi snapshot";
     public const string Endpoint = "endpoint";
@@ -26,6 +28,10 @@ public static class XenEffects
     /// <summary>Destroys the snapshot (and its disks) or lifts the block; a note when there was nothing to do.</summary>
     public static async Task<string?> UndoAsync(XenApi api, JournalEntry entry, CancellationToken ct)
     {
+        if (entry.Kind == WorkDirectory)
+        {
+            return RemoveWorkDirectory(entry);
+        }
         if (entry.Kind == VdiSnapshot)
         {
             if (entry.Fact(Snapshot) is not { } vdiUuid)
@@ -82,6 +88,17 @@ public static class XenEffects
             return $"{snapshot.Name} ({snapshot.Uuid}) is not a snapshot of {entry.Target}: left alone";
         }
         await api.DestroySnapshotAsync(snapshot, ct);
+        return null;
+    }
+
+    /// <summary>Removes a job's work directory (no XAPI needed).</summary>
+    public static string? RemoveWorkDirectory(JournalEntry entry)
+    {
+        if (!Directory.Exists(entry.Target))
+        {
+            return "already gone";
+        }
+        Directory.Delete(entry.Target, recursive: true);
         return null;
     }
 }

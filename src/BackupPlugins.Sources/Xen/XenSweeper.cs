@@ -38,6 +38,10 @@ public sealed class XenSweeper(EffectJournal journal, ILogger<XenSweeper> logger
 
     private static async Task<string?> UndoThroughXapiAsync(JournalEntry entry, CancellationToken cancellationToken)
     {
+        if (entry.Kind == XenEffects.WorkDirectory)
+        {
+            return XenEffects.RemoveWorkDirectory(entry);
+        }
         var endpoint = XapiEndpoint.Parse(entry.Fact(XenEffects.Endpoint) ?? "unix:" + XapiEndpoint.LocalSocket);
         var secrets = entry.Fact(XenEffects.PasswordFile) is { } file ? XenSecrets.Load(file) : new XenSecrets("root", "", null, null);
         await using var client = await XapiClient.LoginAsync(endpoint, secrets.User, secrets.Password, TimeSpan.FromMinutes(2), cancellationToken);

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""source=xen through the FD driver, the shim and a real host, against the XAPI fake: a running VM's snapshot streamed
+as an XVA straight into the file daemon (no file on local disk) with VmBackup.py's metadata files; restore=import makes
+a new VM whose disks hold the same bytes; restore=file; vdi-export raw and its import as a new disk; the host killed
+mid-stream (the start-up sweep destroys the snapshot)."""
+import json
+import os
+import tarfile
+import threading
+import time
+
+import pytest
+
+from conftest import Host
+from xapiworld import XapiWorld
+
+FATAL, ERROR, INFO = 3, 4, 6
+MiB = 1 << 20
+
+
+@pytest.fixture
+def xen(work):
+    w = XapiWorld(os.path.join(work, "pool"))
+    os.makedirs(w.work, exist_ok=True)
+    w.create_pool(address="127.0.0.1")
+    sr = w.add_sr()
+    net = w.add_network()
+    w.vm_refs = {
+        "web": w.add_vm("web", disks=[w.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
+                                      w.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net]),
+        "db": w.add_vm("db", power_state="Halted", disks=[w.disk(sr, 8 * MiB, {0: b"db"})]),
+    }
+    w.start()
+    yield w
+    w.teardown()
+
+
+@pytest.fixture
+def xenhost(built_host, work, xen):
+    password = os.path.join(work, "xen.pass")
+    with open(password, "w") as f:
+        f.write("password=%s\n" % xen.password)
+    os.chmod(password, 0o600)
+    config = os.path.join(work, "xen-host.json")
+    with open(config, "w") as f:
+        json.dump({"StateDirectory": os.path.join(work, "state"), "Sources": {"Xen": {
+            "Endpoint": xen.url, "PasswordFile": password, "WorkDirectory": os.path.join(work, "xen-work")}}}, f)
+    h = Host(built_host, work, extra=["--config", config]).start()
+    yield h
+    h.stop()
+
+
+def definition(host, extra=""):
+    return "source=xen:socket=%s%s" % (host.socket, extra)
+
+
+def messages(fd, jobid, kind):
+    return [t for k, t in fd.job(jobid)["messages"] if k == kind]
+
+
+def assert_ok(fd, jobid):
+    job = fd.job(jobid)
+    assert job["status"] == "T", "\n".join(map(str, job["messages"]))
+    assert not [m for m in job["messages"] if m[0] <= ERROR], job["messages"]
+
+
+def snapshots(xen):
+    return [r["name_label"] for r in xen.vms().values() if r["is_a_snapshot"]]
+
+
+def assert_nothing_left(xen, work):
+    assert snapshots(xen) == []
+    journal = os.path.join(work, "state", "journal")
+    assert (os.listdir(journal) if os.path.isdir(journal) else []) == []
+    assert os.listdir(os.path.join(work, "xen-work")) == []
+
+
+def disks_of(xen, name):
+    [ref] = [r for r, v in xen.vms().items() if v["name_label"] == name and not v["is_a_snapshot"]]
+    return [xen.vdi_bytes(v) for v in xen.vm_vdis(ref)]
+
+
+def test_a_running_vm_is_streamed_as_an_xva_and_imported_as_a_new_vm_with_the_same_disks(xenhost, xen, fd, work):
+    vdis = len(xen.vdis())
+    jobid = fd.backup(definition(xenhost, ":vm=web"))
+    assert_ok(fd, jobid)
+    names = [f["fname"] for f in fd.job(jobid)["files"]]
+    # VmBackup.py's metadata files, then the export, then the VM's directory (after its contents)
+    assert sorted(names[:-2]) == ["/@xen/web/DISK-xvda/", "/@xen/web/DISK-xvda/vbd.cfg", "/@xen/web/DISK-xvda/vdi.cfg",
+                                  "/@xen/web/DISK-xvdb/", "/@xen/web/DISK-xvdb/vbd.cfg", "/@xen/web/DISK-xvdb/vdi.cfg",
+                                  "/@xen/web/VIFs/", "/@xen/web/VIFs/vif-0.cfg", "/@xen/web/vm.cfg"], names
+    assert names[-2:] == ["/@xen/web/web.xva", "/@xen/web/"], names
+    info = messages(fd, jobid, INFO)
+    assert [m for m in info if m.startswith("xen: snapshot bp-%d of web taken (" % jobid)], info
+    assert [m for m in info if m.startswith("xen: web.xva sent (") and m.endswith(" bytes); its snapshot is destroyed\n")], info
+    assert_nothing_left(xen, work)
+    assert len(xen.vdis()) == vdis
+
+    r = fd.restore([jobid], where="", plugin_options=["python3:restore=import:name=web-copy"])
+    assert_ok(fd, r)
+    assert [m for m in messages(fd, r, INFO) if m.startswith("xen: web.xva imported as the new VM \"web-copy\" (")], fd.job(r)["messages"]
+    assert disks_of(xen, "web-copy") == disks_of(xen, "web")
+    assert [v["power_state"] for v in xen.vms().values() if v["name_label"] == "web-copy"] == ["Halted"]
+
+
+def test_restore_file_writes_the_xva_and_the_metadata_files_under_where(xenhost, xen, fd, work):
+    jobid = fd.backup(definition(xenhost, ":vm=db"))
+    assert_ok(fd, jobid)
+    assert xen.vm(xen.vm_refs["db"])["blocked_operations"] == {}  # a halted VM's start was blocked, and is again free
+    where = os.path.join(work, "r")
+    r = fd.restore([jobid], where=where, plugin_options=["python3:restore=file"])
+    assert_ok(fd, r)
+    with tarfile.open(os.path.join(where, "@xen", "db", "db.xva")) as t:
+        assert t.getnames()[0] == "ova.xml"
+    assert open(os.path.join(where, "@xen", "db", "vm.cfg")).read().startswith("name_label=db\n")
+
+
+def test_vdi_export_raw_streams_the_boot_disk_and_imports_it_as_a_new_disk(xenhost, xen, fd, work):
+    jobid = fd.backup(definition(xenhost, ":vm=web:mode=vdi-export"))
+    assert_ok(fd, jobid)
+    [export] = [f for f in fd.job(jobid)["files"] if f["fname"] == "/@xen/web/web.raw"]
+    assert_nothing_left(xen, work)
+    r = fd.restore([jobid], where="", plugin_options=["python3:name=web-boot-restored"])
+    assert_ok(fd, r)
+    [boot, _] = disks_of(xen, "web")
+    [restored] = [ref for ref, v in xen.vdis().items() if v["name_label"] == "web-boot-restored"]
+    assert xen.vdi_bytes(restored) == boot
+
+
+def test_host_killed_mid_stream_the_start_up_sweep_destroys_the_snapshot(xenhost, xen, fd, work):
+    xen.fault("/export", sleep=30, times=1)
+
+    def kill_when_snapshotted():
+        deadline = time.time() + 30
+        while not snapshots(xen) and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        xenhost.kill()
+    killer = threading.Thread(target=kill_when_snapshotted)
+    killer.start()
+    jobid = fd.backup(definition(xenhost, ":vm=web"))
+    killer.join()
+    assert fd.job(jobid)["status"] == "f"
+    assert snapshots(xen) == ["bp-%d" % jobid]
+    xenhost.start()
+    assert "Start-up sweep: xen vm snapshot bp-%d of VM %s removed=True" % (jobid, xen.vm(xen.vm_refs["web"])["uuid"]) in xenhost.log_text()
+    assert_nothing_left(xen, work)
