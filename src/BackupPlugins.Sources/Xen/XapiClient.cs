@@ -215,9 +215,18 @@ public sealed class XapiClient : IAsyncDisposable
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string handler, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (request.Content is null)
+        {
+            deadline.CancelAfter(_callTimeout); // a GET, until the answer's headers: its body may take as long as the data does
+        }
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"XAPI at {Endpoint} did not answer /{handler} within {_callTimeout.TotalSeconds:0} s");
         }
         catch (HttpRequestException ex)
         {
