@@ -19,7 +19,7 @@ import xmlrpc.client
 import pytest
 
 from xapiworld import GiB, ODD_NAME, XapiWorld
-from xapifake import xva
+from xapifake.xxh64 import xxh64
 
 MiB = 1 << 20
 
@@ -418,8 +418,8 @@ def nonzero_chunks(files, prefix):
 
 
 def test_xxh64_known_vectors():
-    assert xva.xxh64(b"") == 0xEF46DB3751D8E999
-    assert xva.xxh64(b"Nobody inspects the spammish repetition") == 0xFBCEA83C8A378BF1
+    assert xxh64(b"") == 0xEF46DB3751D8E999
+    assert xxh64(b"Nobody inspects the spammish repetition") == 0xFBCEA83C8A378BF1
 
 
 def test_export_streams_a_valid_xva(xw):
@@ -447,7 +447,7 @@ def test_export_streams_a_valid_xva(xw):
         chunks = sorted(n for n in files if n.startswith(prefix + "/") and not n.endswith(".xxhash"))
         assert chunks[0] == prefix + "/00000000" and chunks[-1] == "%s/%08d" % (prefix, (size - 1) // MiB)
         for n in chunks:
-            assert files[n + ".xxhash"].decode() == "%016X" % xva.xxh64(files[n])
+            assert files[n + ".xxhash"].decode() == "%016X" % xxh64(files[n])
             assert order.index(n + ".xxhash") == order.index(n) + 1
         assert nonzero_chunks(files, prefix) == xw.vdi_chunks(snap_vdis[size])
         if size == GiB:
@@ -498,6 +498,122 @@ def test_export_cut_mid_stream(xw):
     assert rec["status"] == "failure" and rec["error_info"][0] == "CLIENT_ERROR"
     data, _, _ = export(xw, xw.halted)  # the fault fired once
     read_xva(data)
+
+
+def export_metadata(w, query, target=None):
+    r, c = http_get(target or w.tcp, "/export_metadata?" + query)
+    data = r.read()
+    c.close()
+    return r, data
+
+
+def classes(objs):
+    by_class = {}
+    for o in objs.values():
+        by_class.setdefault(o["class"], []).append(o)
+    return by_class
+
+
+def test_export_metadata_of_a_running_vm(xw):
+    """xe vm-export metadata=true: export.ml metadata_handler -- a tar of ova.xml alone, power state kept."""
+    j, s = xw.j, xw.s
+    snap = j("VM.snapshot", s, xw.web, "before")
+    task = j("task.create", s, "Export of VM", xw.vm(xw.web)["uuid"])
+    t0 = time.time()
+    r, data = export_metadata(xw, "session_id=%s&task_id=%s&ref=%s&use_compression=false&preserve_power_state=false"
+                              "&export_snapshots=true&excluded_device_types=" % (s, task, xw.web))
+    assert r.status == 200 and r.version == 10, data
+    assert r.getheader("Content-Length") == str(len(data)) and r.getheader("task-id") == task
+    assert r.getheader("Connection") == "close" and r.getheader("Cache-Control") == "no-cache, no-store"
+    assert r.getheader("content-type") == "application/octet-stream" and r.getheader("Server") == "xapi/25.6"
+    assert r.getheader("Content-Disposition") == 'attachment; filename="export.xva"'
+    objs, files, order = read_xva(data)
+    assert order == ["ova.xml"]  # no disk chunks: the VDIs are records only
+    ova = files["ova.xml"]
+    assert len(data) == 512 + len(ova) + (-len(ova) % 512) + 1024 and data[-1024:] == bytes(1024)
+    [member] = tarfile.open(fileobj=io.BytesIO(data), mode="r:").getmembers()
+    assert member.mode == 0o400 and member.uid == 0 and abs(member.mtime - t0) < 60
+    assert data[257:262] != b"ustar"  # ocaml-tar's V7 header
+    assert xw.wait_task(task)["status"] == "success"
+
+    by = classes(objs)
+    ids = {o["snapshot"]["uuid"]: i for i, o in objs.items() if "uuid" in o["snapshot"]}
+    web_uuid, snap_uuid = xw.vm(xw.web)["uuid"], xw.vm(snap)["uuid"]
+    vm = objs[ids[web_uuid]]["snapshot"]
+    assert vm["power_state"] == "Running" and vm["is_a_snapshot"] is False
+    assert vm["resident_on"] == ids[xw.record("host", xw.host)["uuid"]]
+    assert objs[vm["resident_on"]]["class"] == "host"
+    sv = objs[ids[snap_uuid]]["snapshot"]
+    assert sv["is_a_snapshot"] is True and sv["snapshot_of"] == ids[web_uuid] and sv["power_state"] == "Halted"
+    assert vm["snapshots"] == [snap]  # make_vm leaves `snapshots` as it is: internal refs
+    assert sorted(v["snapshot"]["uuid"] for v in by["VM"]) == sorted([web_uuid, snap_uuid])
+    web_vbds = [o for o in by["VBD"] if o["snapshot"]["VM"] == ids[web_uuid]]
+    assert len(web_vbds) == 3 and set(vm["VBDs"]) == {o["id"] for o in web_vbds} and len(by["VBD"]) == 6
+    assert sorted(o["snapshot"]["currently_attached"] for o in web_vbds) == [False, True, True]  # the empty CD
+    vdi_uuids = {j("VDI.get_uuid", s, v) for v in xw.vm_vdis(xw.web) + xw.vm_vdis(snap) if v != "OpaqueRef:NULL"}
+    assert {o["snapshot"]["uuid"] for o in by["VDI"]} == vdi_uuids and len(vdi_uuids) == 4
+    for o in by["VDI"]:
+        assert o["snapshot"]["SR"] == by["SR"][0]["id"] and o["id"] not in files
+    [vif] = [o for o in by["VIF"] if o["snapshot"]["VM"] == ids[web_uuid]]
+    assert vif["snapshot"]["currently_attached"] is True and len(by["VIF"]) == 2
+    assert [n["id"] for n in by["network"]] == [vif["snapshot"]["network"]]
+    assert len(by["SR"]) == 1 and len(by["host"]) == 1
+
+    # export_snapshots=false: the VM alone, shown as no snapshot's; excluded_device_types drops the VIFs
+    r, data = export_metadata(xw, "session_id=%s&uuid=%s&export_snapshots=false&excluded_device_types=VIF"
+                              % (s, web_uuid))
+    objs, files, order = read_xva(data)
+    by = classes(objs)
+    assert order == ["ova.xml"] and [o["snapshot"]["uuid"] for o in by["VM"]] == [web_uuid]
+    assert by["VM"][0]["snapshot"]["snapshots"] == [] and by["VM"][0]["snapshot"]["VIFs"] == []
+    assert len(by["VBD"]) == 3 and len(by["VDI"]) == 2 and "VIF" not in by and "network" not in by
+
+
+def test_export_metadata_options_and_errors(xw):
+    j, s = xw.j, xw.s
+    r, _ = export_metadata(xw, "ref=%s" % xw.web)
+    assert r.status == 401 and r.getheader("WWW-Authenticate") == 'Basic realm="get_export_metadata"'
+    r, data = export_metadata(xw, "ref=%s" % xw.web, xw.unix)  # the local socket is trusted
+    assert r.status == 200 and read_xva(data)[2] == ["ova.xml"]
+    # include_vhd_parents: the VDI that sm_config "vhd-parent" names goes in too
+    parent = xw.add_vdi(xw.sr, MiB, name="base copy")
+    child = xw.vm_vdis(xw.halted)[0]
+    with xw.store.tx() as st:
+        st.get("VDI", child)["sm_config"]["vhd-parent"] = st.get("VDI", parent)["uuid"]
+    for flag, want in (("false", ["db 0"]), ("true", ["base copy", "db 0"])):
+        r, data = export_metadata(xw, "session_id=%s&ref=%s&include_vhd_parents=%s" % (s, xw.halted, flag))
+        assert sorted(o["snapshot"]["name_label"] for o in classes(read_xva(data)[0])["VDI"]) == want
+    # all=true: every VM but the default templates, dom0 unless include_dom0=false
+    xw.add_template("Debian Bookworm 12", is_default_template=True)
+    mine = xw.add_template("my template")
+    dom0 = xw.record("host", xw.host)["control_domain"]
+    for query, extra in (("all=true", [dom0]), ("all=true&include_dom0=false", [])):
+        r, data = export_metadata(xw, "session_id=%s&%s" % (s, query))
+        got = sorted(o["snapshot"]["uuid"] for o in classes(read_xva(data)[0])["VM"])
+        assert got == sorted(xw.vm(v)["uuid"] for v in [xw.web, xw.halted, xw.odd, mine] + extra)
+    # a VM whose metadata_export is blocked: the writer thread fails -- a bare 500, then the error page follows
+    j("VM.add_to_blocked_operations", s, xw.web, "metadata_export", "no")
+    task = j("task.create", s, "Export of VM", "")
+    sock = socket.create_connection(("127.0.0.1", xw.port), timeout=10)
+    sock.sendall(("GET /export_metadata?session_id=%s&task_id=%s&ref=%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                  % (s, task, xw.web)).encode())
+    raw = b""
+    while True:
+        b = sock.recv(65536)
+        if not b:
+            break
+        raw += b
+    sock.close()
+    assert raw.startswith(b"HTTP/1.1 500 internal error\r\ncontent-length: 0\r\n\r\nHTTP/1.1 500 Internal Error\r\n")
+    assert b"OPERATION_BLOCKED: [ %s; no ]" % xw.web.encode() in raw
+    assert j("task.get_error_info", s, task) == ["OPERATION_BLOCKED", xw.web, "no"]
+    # errors before the export: UUID_INVALID, OCaml's bool_of_string, no VM named
+    r, data = export_metadata(xw, "session_id=%s&uuid=no-such" % s)
+    assert r.status == 500 and b"UUID_INVALID: [ VM; no-such ]" in data
+    r, data = export_metadata(xw, "session_id=%s&ref=%s&export_snapshots=yes" % (s, xw.halted))
+    assert r.status == 500 and b'Invalid_argument("bool_of_string")' in data
+    r, data = export_metadata(xw, "session_id=%s" % s)
+    assert r.status == 500 and b"Not_found" in data
 
 
 def test_export_raw_vdi_raw_and_vhd(xw):

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import tarfile
 import time
@@ -227,3 +228,74 @@ def test_compress_true_writes_a_checked_xva_gz_and_vhd_format_a_vhd(work, xen):
     vhd = open(os.path.join(run.backups, "db", d, "db.vhd"), "rb").read()
     assert vhd[-512:].startswith(b"conectix")  # a VHD ends with its footer
     assert no_snapshots(xen)
+
+
+def test_a_wrong_password_is_said_and_the_run_fails_with_exit_code_2(work, xen):
+    run = Run(work, xen)
+    with open(run.password, "w") as f:
+        f.write("password=wrong\n")
+    code, lines, _ = run.run()
+    assert code == 2
+    assert ("ERROR XenAPI authentication error at %s: XAPI session.login_with_password failed: the user root could not log in "
+            "(Authentication failure): check the password file - FATAL ERROR" % xen.url) in lines, lines
+    assert os.listdir(run.backups) == [".VmBackup.lock"]  # the run lock (a flock: free again), and no backup
+
+
+def test_the_seeds_base64_password_file_and_a_vm_selector_instead_of_a_config(work, xen):
+    run = Run(work, xen)
+    with open(run.password, "w") as f:
+        f.write("eGVucm9vdA==\n")  # VmBackup.py create-password-file=: base64 of "xenroot"
+    argv = run.argv()
+    argv[argv.index(run.cfg)] = "vdi-export=db"
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stdout  # the seed's defaults: backup_dir=/snapshots/BACKUPS, which is not here
+    assert "ERROR backup_dir=/snapshots/BACKUPS does not exist: create it (with the owner and access it needs) or fix the path - FATAL ERROR" \
+        in [LINE.sub("", line) for line in r.stdout.splitlines()], r.stdout
+    argv.append("preview")
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    lines = [LINE.sub("", line) for line in r.stdout.splitlines()]
+    assert "  vdi-export: db" in lines and "  vm-export: " in lines, lines  # the login worked: the lists are resolved
+
+
+def test_space_threshold_skips_the_export_before_any_snapshot(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\n", extra="space_threshold=99\n")
+    code, lines, _ = run.run()
+    assert code == 2
+    assert [line for line in lines if line.startswith("ERROR vm-export web: only ") and "below space_threshold=99: web not exported" in line], lines
+    assert "VM.snapshot" not in xen.api_calls()
+
+
+def test_a_second_run_into_the_same_backup_dir_is_refused_while_one_runs(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\n")
+    xen.fault("/export", sleep=5, times=1)
+    first = subprocess.Popen(run.argv(), stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while "VM.snapshot" not in xen.api_calls():
+        assert time.time() < deadline
+        time.sleep(0.1)
+    code, lines, _ = run.run()
+    assert code == 2
+    assert ("ERROR another xen backup into %s is running (lock %s/.VmBackup.lock); try again when it has finished - FATAL ERROR"
+            % (run.backups, run.backups)) in lines, lines
+    out, _ = first.communicate(timeout=60)
+    assert first.returncode == 0, out
+
+
+def test_pool_db_backup_dumps_the_database_on_the_master_only(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=db\n")
+    with open(run.cfg) as f:
+        text = f.read()
+    with open(run.cfg, "w") as f:
+        f.write(text.replace("pool_db_backup=0", "pool_db_backup=1"))
+    code, lines, _ = run.run()
+    assert code == 0 and "** ignore: NOT master" in lines, lines  # this machine is not the pool's master "xcp-host1"
+    master = xen.master()
+    with xen.store.tx() as st:  # the pool's master gets this machine's name
+        st.get("host", master)["name_label"] = socket.gethostname().split(".")[0]
+    code, lines, _ = run.run()
+    assert code == 0, lines
+    [dump] = os.listdir(os.path.join(run.backups, "METADATA_" + socket.gethostname().split(".")[0]))
+    assert re.fullmatch(r"pool_db_\d{8}-\d{6}\.dump", dump)

@@ -4,12 +4,16 @@
   xen_cli.py make WORK        makes a pool under WORK (master "xcp-host1" at 127.0.0.1, a slave "xcp-host2" served on
                               127.0.0.2 at the same port, a 64 GiB SR, a network) with VMs "web" (running; a 64 MiB boot
                               disk and a 16 MiB second disk holding data, a VIF), "db" (halted) and one with an odd name;
-                              starts the master and the slave; prints JSON: url, unix_socket, password, slave_url,
-                              vms {name: uuid}
+                              starts the master and the slave; writes a host configuration for them (Sources:Xen, a
+                              0600 password file, the journal under WORK/state); prints JSON: url, unix_socket,
+                              password, slave_url, vms {name: uuid}, config (the host's), env ({})
+  xen_cli.py disks WORK NAME  prints the SHA-256 of each disk of the VM named NAME (not a snapshot) as a JSON list
+  xen_cli.py leftovers WORK   prints every snapshot and journal entry a job left; exits 1 if there is any
   xen_cli.py vms WORK         prints every VM as JSON: [{uuid, name, snapshot, snapshot_of, power_state, blocked}], and
                               the number of VDIs as {"vdis": N} on a second line
   xen_cli.py teardown WORK    stops the fakes
 """
+import hashlib
 import json
 import os
 import signal
@@ -41,9 +45,29 @@ def main(argv):
         slave = w.start_slave(bind="127.0.0.2")
         with open(os.path.join(work, "pids"), "w") as f:
             f.write("%d %d\n" % (w.proc.pid, slave.proc.pid))
+        password = os.path.join(work, "xen.pass")
+        with open(password, "w") as f:
+            f.write("password=%s\n" % w.password)
+        os.chmod(password, 0o600)
+        config = os.path.join(work, "host.json")
+        with open(config, "w") as f:
+            json.dump({"StateDirectory": os.path.join(work, "state"), "Sources": {"Xen": {
+                "Endpoint": w.url, "PasswordFile": password, "WorkDirectory": os.path.join(work, "xen-work")}}}, f)
         json.dump({"url": w.url, "unix_socket": w.unix_socket, "password": w.password, "slave_url": slave.url,
-                   "vms": {name: w.record("VM", ref)["uuid"] for name, ref in vms.items()}}, sys.stdout)
+                   "vms": {name: w.record("VM", ref)["uuid"] for name, ref in vms.items()}, "config": config, "env": {}},
+                  sys.stdout)
         return 0
+    if command == "disks":
+        [ref] = [r for r, v in w.records("VM").items() if v["name_label"] == argv[2] and not v["is_a_snapshot"]]
+        json.dump([hashlib.sha256(w.vdi_bytes(v)).hexdigest() for v in w.vm_vdis(ref)], sys.stdout)
+        return 0
+    if command == "leftovers":
+        problems = ["snapshot: %s" % r["name_label"] for r in w.records("VM").values() if r["is_a_snapshot"]]
+        journal = os.path.join(work, "state", "journal")
+        problems += ["journal: %s" % n for n in (os.listdir(journal) if os.path.isdir(journal) else [])]
+        for p in problems:
+            print(p)
+        return 1 if problems else 0
     if command == "vms":
         refs = {ref: r["uuid"] for ref, r in w.records("VM").items()}
         json.dump([{"uuid": r["uuid"], "name": r["name_label"], "snapshot": r["is_a_snapshot"],

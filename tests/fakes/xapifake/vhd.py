@@ -91,8 +91,8 @@ def stream(path, size):
 
 
 def receive(r, f, vdi_size, length):
-    """Writes a VHD read from `r` (xva.Reader) into the open image `f`; VDI_IO_ERROR when it does not fit or is not
-    a VHD (vhd-tool failing: vhd_tool_wrapper.ml run_vhd_tool)."""
+    """Writes a VHD read from `r` (tarstream.Reader) into the open image `f`; VDI_IO_ERROR when it does not fit or is
+    not a VHD (vhd-tool failing: vhd_tool_wrapper.ml run_vhd_tool)."""
     first = r.read(512)
     if first[:8] != b"conectix":
         if length is None or length < 512:
