@@ -37,10 +37,10 @@ def main():
     args = p.parse_args()
     work = tempfile.mkdtemp(prefix="bp-bench-xen-")
     xen = XapiWorld(os.path.join(work, "pool"))
-    os.makedirs(xen.work)
+    os.makedirs(xen.work, exist_ok=True)
     xen.create_pool(address="127.0.0.1")
     sr = xen.add_sr(size=16 << 30)
-    vm = xen.add_vm("big", disks=[xen.disk(sr, args.mib * MiB)])
+    vm = xen.add_vm("big", power_state="Halted", disks=[xen.disk(sr, args.mib * MiB)])  # curl can export it as it is (XAPI refuses a running VM)
     [vdi] = xen.vm_vdis(vm)
     with open(xen.vdi_path(vdi), "r+b") as f:  # every chunk holds data: the export is as large as the disk
         for _ in range(args.mib):
