@@ -46,14 +46,7 @@ def main():
         for _ in range(args.mib):
             f.write(os.urandom(MiB))
     xen.start()
-    password = os.path.join(work, "xen.pass")
-    with open(password, "w") as f:
-        f.write("password=%s\n" % xen.password)
-    os.chmod(password, 0o600)
-    config = os.path.join(work, "host.json")
-    with open(config, "w") as f:
-        json.dump({"StateDirectory": os.path.join(work, "state"), "Sources": {"Xen": {
-            "Endpoint": xen.url, "PasswordFile": password, "WorkDirectory": os.path.join(work, "xen-work")}}}, f)
+    config = xen.host_config(work)
     host = Host(host_binary(), work, extra=["--config", config]).start()
     try:
         curl, ours, peaks, sizes = [], [], [], []

@@ -24,16 +24,7 @@ MiB = 1 << 20
 def xen(work):
     w = XapiWorld(os.path.join(work, "pool"))
     os.makedirs(w.work, exist_ok=True)
-    w.create_pool(address="127.0.0.1")
-    sr = w.add_sr()
-    net = w.add_network()
-    w.vm_refs = {
-        "web": w.add_vm("web", disks=[w.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
-                                      w.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net],
-                        os_version={"name": "Debian GNU/Linux 12 (bookworm)|/dev/xvda1"}),
-        "db": w.add_vm("db", power_state="Halted", disks=[w.disk(sr, 8 * MiB, {0: b"db"})]),
-        ODD_NAME: w.add_vm(ODD_NAME, disks=[w.disk(sr, 4 * MiB, {0: b"odd"})]),
-    }
+    w.standard_pool()
     w.start()
     yield w
     w.teardown()

@@ -3,7 +3,6 @@
 as an XVA straight into the file daemon (no file on local disk) with VmBackup.py's metadata files; restore=import makes
 a new VM whose disks hold the same bytes; restore=file; vdi-export raw and its import as a new disk; the host killed
 mid-stream (the start-up sweep destroys the snapshot)."""
-import json
 import os
 import tarfile
 import threading
@@ -22,14 +21,7 @@ MiB = 1 << 20
 def xen(work):
     w = XapiWorld(os.path.join(work, "pool"))
     os.makedirs(w.work, exist_ok=True)
-    w.create_pool(address="127.0.0.1")
-    sr = w.add_sr()
-    net = w.add_network()
-    w.vm_refs = {
-        "web": w.add_vm("web", disks=[w.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
-                                      w.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net]),
-        "db": w.add_vm("db", power_state="Halted", disks=[w.disk(sr, 8 * MiB, {0: b"db"})]),
-    }
+    w.standard_pool(odd=False)
     w.start()
     yield w
     w.teardown()
@@ -37,15 +29,7 @@ def xen(work):
 
 @pytest.fixture
 def xenhost(built_host, work, xen):
-    password = os.path.join(work, "xen.pass")
-    with open(password, "w") as f:
-        f.write("password=%s\n" % xen.password)
-    os.chmod(password, 0o600)
-    config = os.path.join(work, "xen-host.json")
-    with open(config, "w") as f:
-        json.dump({"StateDirectory": os.path.join(work, "state"), "Sources": {"Xen": {
-            "Endpoint": xen.url, "PasswordFile": password, "WorkDirectory": os.path.join(work, "xen-work")}}}, f)
-    h = Host(built_host, work, extra=["--config", config]).start()
+    h = Host(built_host, work, extra=["--config", xen.host_config(work)]).start()
     yield h
     h.stop()
 

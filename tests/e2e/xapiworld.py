@@ -302,6 +302,38 @@ class XapiWorld:
         """A template (not a default one): a halted VM with is_a_template."""
         return self.add_vm(name, power_state="Halted", is_a_template=True, **fields)
 
+    # ---- the tests' standard pool and host ------------------------------------------------------------------------------
+    def standard_pool(self, odd=True):
+        """A master "xcp-host1" at 127.0.0.1 (so a client following HOST_IS_SLAVE reaches it), a 64 GiB SR, a network and
+        VMs "web" (running; a 64 MiB boot disk and a 16 MiB second disk holding data, a VIF), "db" (halted, 8 MiB) and,
+        with odd=True, one named ODD_NAME (4 MiB). Returns {name: VM ref} (also kept as self.vm_refs)."""
+        self.create_pool(address="127.0.0.1")
+        sr = self.add_sr()
+        net = self.add_network()
+        MiB = 1 << 20
+        self.vm_refs = {
+            "web": self.add_vm("web", disks=[self.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
+                                             self.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net],
+                               os_version={"name": "Debian GNU/Linux 12 (bookworm)|/dev/xvda1"}),
+            "db": self.add_vm("db", power_state="Halted", disks=[self.disk(sr, 8 * MiB, {0: b"db"})]),
+        }
+        if odd:
+            self.vm_refs[ODD_NAME] = self.add_vm(ODD_NAME, disks=[self.disk(sr, 4 * MiB, {0: b"odd"})])
+        return self.vm_refs
+
+    def host_config(self, directory):
+        """A host configuration (its path) that reaches this fake at its URL with a 0600 password file, the journal under
+        <directory>/state and source=xen's work directory under <directory>/xen-work."""
+        password = os.path.join(directory, "xen.pass")
+        with open(password, "w") as f:
+            f.write("password=%s\n" % self.password)
+        os.chmod(password, 0o600)
+        config = os.path.join(directory, "xen-host.json")
+        with open(config, "w") as f:
+            json.dump({"StateDirectory": os.path.join(directory, "state"), "Sources": {"Xen": {
+                "Endpoint": self.url, "PasswordFile": password, "WorkDirectory": os.path.join(directory, "xen-work")}}}, f)
+        return config
+
     # ---- reading back ---------------------------------------------------------------------------------------------------
     def record(self, cls, ref):
         """The record as the API shows it (relations and usage computed)."""

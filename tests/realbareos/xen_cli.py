@@ -21,9 +21,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
-from xapiworld import ODD_NAME, XapiWorld  # noqa: E402
+from xapiworld import XapiWorld  # noqa: E402
 
-MiB = 1 << 20
 
 
 def main(argv):
@@ -31,28 +30,12 @@ def main(argv):
     w = XapiWorld(work)
     if command == "make":
         os.makedirs(work, exist_ok=True)
-        w.create_pool(address="127.0.0.1")
-        sr = w.add_sr()
-        net = w.add_network()
-        vms = {
-            "web": w.add_vm("web", disks=[w.disk(sr, 64 * MiB, {0: b"boot sector", 40 * MiB: b"web data"}),
-                                          w.disk(sr, 16 * MiB, {MiB: b"second disk"})], vifs=[net],
-                            os_version={"name": "Debian GNU/Linux 12 (bookworm)"}),
-            "db": w.add_vm("db", power_state="Halted", disks=[w.disk(sr, 8 * MiB, {0: b"db"})]),
-            ODD_NAME: w.add_vm(ODD_NAME, disks=[w.disk(sr, 4 * MiB, {0: b"odd"})]),
-        }
+        vms = w.standard_pool()
         w.start()
         slave = w.start_slave(bind="127.0.0.2")
         with open(os.path.join(work, "pids"), "w") as f:
             f.write("%d %d\n" % (w.proc.pid, slave.proc.pid))
-        password = os.path.join(work, "xen.pass")
-        with open(password, "w") as f:
-            f.write("password=%s\n" % w.password)
-        os.chmod(password, 0o600)
-        config = os.path.join(work, "host.json")
-        with open(config, "w") as f:
-            json.dump({"StateDirectory": os.path.join(work, "state"), "Sources": {"Xen": {
-                "Endpoint": w.url, "PasswordFile": password, "WorkDirectory": os.path.join(work, "xen-work")}}}, f)
+        config = w.host_config(work)
         json.dump({"url": w.url, "unix_socket": w.unix_socket, "password": w.password, "slave_url": slave.url,
                    "vms": {name: w.record("VM", ref)["uuid"] for name, ref in vms.items()}, "config": config, "env": {}},
                   sys.stdout)
