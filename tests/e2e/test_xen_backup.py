@@ -13,69 +13,8 @@ import time
 
 import pytest
 
-from conftest import host_binary
-from xapiworld import ODD_NAME, XapiWorld
-
-LINE = re.compile(r"^\d{4}-\d{2}-\d{2}-\(\d{2}:\d{2}:\d{2}\) - ")
-MiB = 1 << 20
-
-
-@pytest.fixture
-def xen(work):
-    w = XapiWorld(os.path.join(work, "pool"))
-    os.makedirs(w.work, exist_ok=True)
-    w.standard_pool()
-    w.start()
-    yield w
-    w.teardown()
-
-
-class Run:
-    def __init__(self, work, xen):
-        self.work, self.xen = work, xen
-        self.backups = os.path.join(work, "BACKUPS")
-        os.makedirs(self.backups)
-        self.status = os.path.join(work, "NAUbackup", "status.log")
-        self.cfg = os.path.join(work, "weekly.cfg")
-        self.password = os.path.join(work, "xen.pass")
-        with open(self.password, "w") as f:
-            f.write("password=%s\n" % xen.password)
-        os.chmod(self.password, 0o600)
-        with open(os.path.join(work, "host.json"), "w") as f:
-            f.write('{"StateDirectory": "%s"}' % os.path.join(work, "state-host"))
-        self.config("vm-export=web\nvm-export=db\nvdi-export=Web, .*\n")  # a regex: the odd name
-
-    def config(self, selectors, extra=""):
-        with open(self.cfg, "w") as f:
-            f.write("# weekly\npool_db_backup=0\nmax_backups=2\nbackup_dir=%s\nstatus_log=%s\n%s#\n%s"
-                    % (self.backups, self.status, extra, selectors))
-
-    def argv(self, *words):
-        return [host_binary(), "xen", "backup", "--url", self.xen.url, "--password-file", self.password, self.cfg] + list(words) + [
-            "--socket", os.path.join(self.work, "no-host.sock"), "--host-config", os.path.join(self.work, "host.json")]
-
-    def run(self, *words):
-        r = subprocess.run(self.argv(*words), capture_output=True, text=True, timeout=300)
-        for line in r.stdout.splitlines():
-            assert LINE.match(line), line
-        return r.returncode, [LINE.sub("", line) for line in r.stdout.splitlines()], r.stderr
-
-    def dirs(self, vm):
-        d = os.path.join(self.backups, vm)
-        return sorted(os.listdir(d)) if os.path.isdir(d) else []
-
-    def sweep(self):
-        return subprocess.run([host_binary(), "sweep", "--socket", os.path.join(self.work, "no-host.sock"), "--config",
-                               os.path.join(self.work, "host.json")], capture_output=True, text=True)
-
-
-def no_snapshots(xen):
-    return [r["name_label"] for r in xen.vms().values() if r["is_a_snapshot"]] == []
-
-
-def read_cfg(path):
-    return dict(line.rstrip("\n").split("=", 1) for line in open(path, encoding="utf-8"))
-
+from xapiworld import ODD_NAME
+from xenrun import LINE, MiB, Run, no_snapshots, read_cfg, xen  # noqa: F401  (xen: the fixture)
 
 def test_the_seeds_config_exports_every_vm_into_the_seeds_layout_and_leaves_no_snapshot(work, xen):
     run = Run(work, xen)

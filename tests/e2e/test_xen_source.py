@@ -13,7 +13,7 @@ import pytest
 from conftest import Host
 from xapiworld import XapiWorld
 
-FATAL, ERROR, INFO = 3, 4, 6
+FATAL, ERROR, WARNING, INFO = 3, 4, 5, 6
 MiB = 1 << 20
 
 
@@ -129,3 +129,23 @@ def test_host_killed_mid_stream_the_start_up_sweep_destroys_the_snapshot(xenhost
     xenhost.start()
     assert "Start-up sweep: xen vm snapshot bp-%d of VM %s removed=True" % (jobid, xen.vm(xen.vm_refs["web"])["uuid"]) in xenhost.log_text()
     assert_nothing_left(xen, work)
+
+
+def test_mode_metadata_sends_the_vms_definition_without_a_snapshot_and_import_declines_it(xenhost, xen, fd, work):
+    jobid = fd.backup(definition(xenhost, ":vm=web:mode=metadata"))
+    assert_ok(fd, jobid)
+    assert [f["fname"] for f in fd.job(jobid)["files"]][-2:] == ["/@xen/web/web-metadata.xva", "/@xen/web/"]
+    assert "VM.snapshot" not in xen.api_calls()
+    assert_nothing_left(xen, work)
+    where = os.path.join(work, "r")
+    r = fd.restore([jobid], where=where, plugin_options=["python3:restore=file"])
+    assert_ok(fd, r)
+    with tarfile.open(os.path.join(where, "@xen", "web", "web-metadata.xva")) as t:
+        assert t.getnames() == ["ova.xml"]
+        assert xen.vm(xen.vm_refs["web"])["uuid"] in t.extractfile("ova.xml").read().decode()
+    vms = len(xen.vms())
+    r = fd.restore([jobid], where="", plugin_options=["python3:restore=import"])
+    assert fd.job(r)["status"] == "T"
+    assert ("xen: /@xen/web/web-metadata.xva is a metadata export (no disk data), which restore=import does not import: restore it "
+            "with restore=file, then xe vm-import filename=FILE metadata=true on a pool that has the VM's disks\n") in messages(fd, r, WARNING)
+    assert len(xen.vms()) == vms

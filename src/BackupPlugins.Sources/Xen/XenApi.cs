@@ -96,6 +96,13 @@ public sealed class XenApi(XapiClient client)
     public Task<HttpResponseMessage> ExportAsync(VmRecord vm, bool compressed, CancellationToken ct) =>
         client.GetAsync("export", new Dictionary<string, string> { ["uuid"] = vm.Uuid, ["use_compression"] = compressed ? "true" : "false" }, ct);
 
+    /// <summary>
+    /// The metadata export of a VM (<c>GET /export_metadata?uuid=…</c>, what <c>xe vm-export metadata=true</c> asks): an
+    /// XVA of <c>ova.xml</c> alone — the VM's definition, its disks and networks by reference, no disk data.
+    /// </summary>
+    public Task<HttpResponseMessage> ExportMetadataAsync(VmRecord vm, CancellationToken ct) =>
+        client.GetAsync("export_metadata", new Dictionary<string, string> { ["uuid"] = vm.Uuid }, ct);
+
     /// <summary>The raw or VHD export of a VDI (<c>GET /export_raw_vdi?vdi=…&amp;format=…</c>).</summary>
     public Task<HttpResponseMessage> ExportVdiAsync(VdiRecord vdi, string format, CancellationToken ct) =>
         client.GetAsync("export_raw_vdi", new Dictionary<string, string> { ["vdi"] = vdi.Uuid, ["format"] = format }, ct);

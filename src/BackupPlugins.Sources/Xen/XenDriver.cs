@@ -16,7 +16,8 @@ namespace BackupPlugins.Sources.Xen;
 /// start blocked instead; vdi-export: a snapshot of its xvda disk), journaled before it is made, and its metadata files
 /// (VmBackup.py's vm.cfg, DISK-*/, VIFs/) in a work directory. Entries, per VM under <c>/@xen/&lt;vm&gt;/</c>: the
 /// metadata files, then the export (<c>&lt;vm&gt;.xva</c>, <c>.raw</c> or <c>.vhd</c>), whose data is XAPI's HTTP export
-/// body copied into the file daemon's data socket; the snapshot is destroyed as soon as its stream ends.
+/// body copied into the file daemon's data socket; the snapshot is destroyed as soon as its stream ends. mode=metadata:
+/// <c>&lt;vm&gt;-metadata.xva</c>, XAPI's metadata export of the VM, which reads no disk and needs no snapshot.
 /// Restores: <see cref="XenRestore"/>.
 /// </summary>
 public sealed class XenDriver(XenSettings settings, XenOptions options, JobContext context) : ISourceDriver, IRestoreDriver
@@ -74,12 +75,18 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
         foreach (var selected in selection.VmExport)
         {
             var vm = all.Single(v => v.Uuid == selected.Uuid);
-            var extension = options.Mode == XenMode.VdiExport ? options.Format : options.Compress ? "xva.gz" : "xva";
-            _vms.Add(new Exported(vm, $"{vm.Name}.{extension}"));
+            var file = options.Mode switch
+            {
+                XenMode.VdiExport => $"{vm.Name}.{options.Format}",
+                XenMode.Metadata => $"{vm.Name}-metadata.xva",
+                _ => options.Compress ? $"{vm.Name}.xva.gz" : $"{vm.Name}.xva",
+            };
+            _vms.Add(new Exported(vm, file));
         }
         context.Messages.Info($"xen: {string.Join(", ", _vms.Select(v => v.Vm.Name))} ({options.Mode switch
         {
             XenMode.VdiExport => "vdi-export " + options.Format,
+            XenMode.Metadata => "metadata only",
             _ => options.Compress ? "vm-export, compressed" : "vm-export",
         }})");
     }
@@ -97,13 +104,14 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
             {
                 context.Messages.Warning("xen: " + warning);
             }
-            if (options.Mode == XenMode.VdiExport)
+            switch (options.Mode)
             {
-                await SnapshotDiskAsync(vm, cancellationToken);
-            }
-            else
-            {
-                await SnapshotVmAsync(vm, cancellationToken);
+                case XenMode.VdiExport:
+                    await SnapshotDiskAsync(vm, cancellationToken);
+                    break;
+                case XenMode.VmExport:
+                    await SnapshotVmAsync(vm, cancellationToken);
+                    break; // the metadata export reads no disk: nothing to hold still
             }
         }
     }
@@ -178,9 +186,12 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
     {
         var name = Encoding.UTF8.GetString(item.Name);
         var vm = _vms.Single(v => name == Root + v.Vm.Name + "/" + v.File);
-        using (var response = vm.Disk is { } disk
-                   ? await Api.ExportVdiAsync(disk, options.Format, cancellationToken)
-                   : await Api.ExportAsync(vm.Source!, options.Compress, cancellationToken))
+        using (var response = options.Mode switch
+               {
+                   XenMode.VdiExport => await Api.ExportVdiAsync(vm.Disk!, options.Format, cancellationToken),
+                   XenMode.Metadata => await Api.ExportMetadataAsync(vm.Vm, cancellationToken),
+                   _ => await Api.ExportAsync(vm.Source!, options.Compress, cancellationToken),
+               })
         {
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             await sink.CopyFromAsync(body, cancellationToken);
@@ -190,8 +201,11 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
             throw new IOException(string.Create(CultureInfo.InvariantCulture,
                 $"xen: the export of {vm.Vm.Name}'s disk ended after {sink.Written} bytes of {raw.VirtualSize}"));
         }
-        await context.Ledger.UndoNowAsync(vm.Effect!);
-        context.Messages.Info(string.Create(CultureInfo.InvariantCulture, $"xen: {vm.File} sent ({sink.Written} bytes); its snapshot is destroyed"));
+        if (vm.Effect is { } effect)
+        {
+            await context.Ledger.UndoNowAsync(effect);
+        }
+        context.Messages.Info(string.Create(CultureInfo.InvariantCulture, $"xen: {vm.File} sent ({sink.Written} bytes){(vm.Effect is null ? "" : "; its snapshot is destroyed")}"));
     }
 
     // ---- restore: see XenRestore -----------------------------------------------------------------------------

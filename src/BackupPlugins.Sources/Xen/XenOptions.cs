@@ -3,7 +3,7 @@ using BackupPlugins.Core.Options;
 
 namespace BackupPlugins.Sources.Xen;
 
-public enum XenMode { VmExport, VdiExport }
+public enum XenMode { VmExport, VdiExport, Metadata }
 
 public enum XenRestoreMode { Import, File }
 
@@ -14,7 +14,7 @@ public sealed record XenOptions(string? Vm, XenMode Mode, string Format, bool Co
     public static readonly IReadOnlyList<OptionSpec> Specs =
     [
         new("vm", "the VM: its name, its UUID, or a regex as in VmBackup.py (anchored at the start; each VM it selects is one entry)"),
-        new("mode", "vm-export (the whole VM as an XVA) or vdi-export (the xvda disk, raw or vhd)", Default: "vm-export"),
+        new("mode", "vm-export (the whole VM as an XVA), vdi-export (the xvda disk, raw or vhd) or metadata (the VM's definition alone, no disk data)", Default: "vm-export"),
         new("format", "vdi-export: raw or vhd", Default: "raw"),
         new("compress", "vm-export: let XAPI gzip the XVA (true|false)", Default: "false"),
         new("lockfile", "absolute host path locked exclusively for the whole job"),
@@ -24,7 +24,10 @@ public sealed record XenOptions(string? Vm, XenMode Mode, string Format, bool Co
         new("name", "restore=import: the new VM's name (default: <vm>-restored-<date>)"),
     ];
 
-    private static readonly Dictionary<string, XenMode> Modes = new() { ["vm-export"] = XenMode.VmExport, ["vdi-export"] = XenMode.VdiExport };
+    private static readonly Dictionary<string, XenMode> Modes = new()
+    {
+        ["vm-export"] = XenMode.VmExport, ["vdi-export"] = XenMode.VdiExport, ["metadata"] = XenMode.Metadata,
+    };
     private static readonly Dictionary<string, string> Formats = new() { ["raw"] = "raw", ["vhd"] = "vhd" };
     private static readonly Dictionary<string, bool> Booleans = new() { ["true"] = true, ["false"] = false, ["yes"] = true, ["no"] = false };
     private static readonly Dictionary<string, XenRestoreMode> Restores = new() { ["import"] = XenRestoreMode.Import, ["file"] = XenRestoreMode.File };

@@ -57,8 +57,15 @@ internal sealed class XenRestore(XenSettings settings, XenOptions options, JobCo
         if (export && name.EndsWith(".vhd", StringComparison.Ordinal))
         {
             context.Messages.Warning($"xen: {PosixPath.Display(item.Target)} is a VHD export, which restore=import does not import: restore it with restore=file");
+            return new CreateResult(CreateOutcome.Skip);
         }
-        return export && !name.EndsWith(".vhd", StringComparison.Ordinal)
+        if (export && name.EndsWith("-metadata.xva", StringComparison.Ordinal))
+        {
+            context.Messages.Warning($"xen: {PosixPath.Display(item.Target)} is a metadata export (no disk data), which restore=import does not import: " +
+                                     "restore it with restore=file, then xe vm-import filename=FILE metadata=true on a pool that has the VM's disks");
+            return new CreateResult(CreateOutcome.Skip);
+        }
+        return export
             ? new CreateResult(CreateOutcome.Extract, DataDelivery.Socket)
             : new CreateResult(CreateOutcome.Skip);
     }

@@ -17,7 +17,8 @@ public sealed record SelectorLine(string Key, string Selector, int? MaxBackups, 
 /// keys that are not given. New keys, absent from seed files: <c>space_threshold</c> (percent of the backup file
 /// system that must stay free before each export, default 0 = no check), <c>compress</c>
 /// (<c>false|true|gzip|zstd</c>), <c>mail_mode</c>, <c>mail_to</c>, <c>mail_from</c>, <c>mail_smtp_server</c>,
-/// <c>mail_smtp_port</c>, <c>report</c> (a JSON run report file).
+/// <c>mail_smtp_port</c>, <c>mail_smtp_tls</c> (<c>auto|starttls|ssl|none</c>), <c>mail_smtp_ca</c> (a CA certificate file
+/// trusted for the SMTP server), <c>report</c> (a JSON run report file). <c>mail_to</c> is a comma list.
 /// </summary>
 public sealed record VmBackupConfig
 {
@@ -37,6 +38,8 @@ public sealed record VmBackupConfig
     public string? MailFrom { get; init; }
     public string? MailSmtpServer { get; init; }
     public int MailSmtpPort { get; init; } = 25;
+    public string MailSmtpTls { get; init; } = "auto";
+    public string? MailSmtpCa { get; init; }
     public string? Report { get; init; }
     public IReadOnlyList<SelectorLine> Selectors { get; init; } = [];
 
@@ -47,7 +50,8 @@ public sealed record VmBackupConfig
     private static readonly string[] ScalarKeys =
     [
         "pool_db_backup", "max_backups", "backup_dir", "status_log", "vdi_export_format",
-        "space_threshold", "compress", "mail_mode", "mail_to", "mail_from", "mail_smtp_server", "mail_smtp_port", "report",
+        "space_threshold", "compress", "mail_mode", "mail_to", "mail_from", "mail_smtp_server", "mail_smtp_port",
+        "mail_smtp_tls", "mail_smtp_ca", "report",
     ];
 
     /// <summary>Reads a config file; throws <see cref="FormatException"/> listing every problem, each with its line.</summary>
@@ -158,6 +162,8 @@ public sealed record VmBackupConfig
             MailFrom = Get("mail_from"),
             MailSmtpServer = Get("mail_smtp_server"),
             MailSmtpPort = Number("mail_smtp_port", 25, 1, 65535),
+            MailSmtpTls = Choice("mail_smtp_tls", "auto", "auto", "starttls", "ssl", "none"),
+            MailSmtpCa = Get("mail_smtp_ca"),
             Report = Get("report"),
             Selectors = selectors,
             Ignored = ignored,
@@ -165,6 +171,14 @@ public sealed record VmBackupConfig
         if (config.MailMode != "never" && (config.MailTo is null || config.MailFrom is null || config.MailSmtpServer is null))
         {
             problems.Add($"mail_mode={config.MailMode} needs mail_to, mail_from and mail_smtp_server");
+        }
+        if (config.MailSmtpCa is { } ca && !System.IO.Path.IsPathFullyQualified(ca))
+        {
+            problems.Add($"line {scalars["mail_smtp_ca"].Line}: mail_smtp_ca={ca} must be an absolute path to a PEM certificate");
+        }
+        if (config.Report is { } report && !System.IO.Path.IsPathFullyQualified(report))
+        {
+            problems.Add($"line {scalars["report"].Line}: report={report} must be an absolute path (the JSON report file)");
         }
         if (!selectors.Any(s => s.Key != "exclude"))
         {
@@ -174,8 +188,19 @@ public sealed record VmBackupConfig
     }
 
     /// <summary>The checks that look at the machine: backup_dir exists.</summary>
-    public IReadOnlyList<string> CheckPlaces() =>
-        Directory.Exists(BackupDir) ? [] : [$"backup_dir={BackupDir} does not exist: create it (with the owner and access it needs) or fix the path"];
+    public IReadOnlyList<string> CheckPlaces()
+    {
+        var problems = new List<string>();
+        if (!Directory.Exists(BackupDir))
+        {
+            problems.Add($"backup_dir={BackupDir} does not exist: create it (with the owner and access it needs) or fix the path");
+        }
+        if (MailSmtpCa is { } ca && !File.Exists(ca))
+        {
+            problems.Add($"mail_smtp_ca={ca} does not exist: give the PEM file of the CA that signed the SMTP server's certificate");
+        }
+        return problems;
+    }
 
     /// <summary>"name:N" → (name, N) when N is all digits; otherwise the whole text is the selector.</summary>
     internal static (string Selector, int? Max) SplitMax(string value)
@@ -189,4 +214,9 @@ public sealed record VmBackupConfig
     }
 
     public bool Compressed => Compress is "true" or "gzip" or "zstd";
+
+    /// <summary>The mail settings, with the SMTP login from the secrets file; null when <c>mail_mode=never</c>.</summary>
+    public MailSettings? Mail(XenSecrets secrets) => MailMode == "never" ? null
+        : new MailSettings(MailMode, MailTo!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), MailFrom!,
+            MailSmtpServer!, MailSmtpPort, MailSmtpTls, MailSmtpCa, secrets.SmtpUser, secrets.SmtpPassword);
 }

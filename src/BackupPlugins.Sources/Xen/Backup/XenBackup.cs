@@ -24,6 +24,9 @@ public sealed record XenBackupOptions(XapiEndpoint Endpoint, XenSecrets Secrets,
 public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, IJobConsole console, CleanupLedger ledger, TimeProvider clock)
 {
     private readonly StatusLog _status = new(config.Path is null ? null : config.StatusLog, options.Server, clock);
+    private readonly List<VmResult> _results = [];
+    private readonly List<string> _problems = [];
+    private readonly System.Text.StringBuilder _transcript = new();
     private int _success;
     private int _warnings;
     private int _errors;
@@ -32,6 +35,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        var started = clock.GetLocalNow();
         await Log($"VmBackup running on {options.Server}");
         await PrintSettings();
         foreach (var ignored in config.Ignored)
@@ -56,7 +60,51 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         _status.End(_errors > 0 ? "ERROR" : _warnings > 0 ? "WARNING" : "SUCCESS", summary);
         await Log(_errors > 0 ? $"VmBackup ended - **ERRORS DETECTED** - {summary}"
             : _warnings > 0 ? $"VmBackup ended - **WARNING(s)** - {summary}" : $"VmBackup ended - Success - {summary}");
-        return _errors > 0 ? 2 : _warnings > 0 ? 1 : 0;
+        var exitCode = _errors > 0 ? 2 : _warnings > 0 ? 1 : 0;
+        exitCode = Math.Max(exitCode, await ReportAsync(started, exitCode, cancellationToken));
+        return Math.Max(exitCode, await MailAsync(exitCode, cancellationToken));
+    }
+
+    /// <summary>The JSON run report (<c>report=</c>); 1 when it could not be written (a warning after the summary).</summary>
+    private async Task<int> ReportAsync(DateTimeOffset started, int exitCode, CancellationToken cancellationToken)
+    {
+        if (config.Report is not { } path)
+        {
+            return 0;
+        }
+        var outcome = exitCode == 2 ? "error" : exitCode == 1 ? "warning" : "success";
+        try
+        {
+            await new RunReport(RunReport.SchemaName, options.Server, started, clock.GetLocalNow(), outcome, exitCode, _success, _warnings, _errors,
+                config.BackupDir, _results, _problems).WriteAsync(path, cancellationToken);
+            return 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Log($"WARNING the run report {path} was not written: {ex.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>The run's output by mail when <c>mail_mode</c> asks for it; 1 when it could not be sent.</summary>
+    private async Task<int> MailAsync(int exitCode, CancellationToken cancellationToken)
+    {
+        if (config.Mail(options.Secrets) is not { } mail || !RunMail.Wanted(mail.Mode, exitCode))
+        {
+            return 0;
+        }
+        var subject = RunMail.Subject(exitCode, options.Server);
+        try
+        {
+            await RunMail.SendAsync(mail, subject, _transcript.ToString(), clock, cancellationToken);
+            await Log($"mail \"{subject}\" sent to {string.Join(", ", mail.To)}");
+            return 0;
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            await Log($"WARNING {ex.Message}");
+            return 1;
+        }
     }
 
     private async Task<int> PreviewAsync(CancellationToken cancellationToken)
@@ -97,7 +145,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         }
         foreach (var vm in selection.MetadataExport)
         {
-            await Error($"ERROR {vm.Name}: metadata-export is not supported by this version; the VM was not backed up");
+            await VmAsync(api, vm, "metadata-export", cancellationToken);
         }
         foreach (var vm in selection.VdiExport)
         {
@@ -236,7 +284,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
                 await Log($"removing failed backup {Path.Combine(vmDir, failed)}");
                 Directory.Delete(Path.Combine(vmDir, failed), recursive: true);
             }
-            var name = BackupHistory.DirectoryName(clock.GetLocalNow().DateTime, metadata: false);
+            var name = BackupHistory.DirectoryName(clock.GetLocalNow().DateTime, metadata: kind == "metadata-export");
             var dir = Path.Combine(vmDir, name);
             if (Directory.Exists(dir))
             {
@@ -249,9 +297,12 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
             }
             await Log($"{vm.Name} is {vm.PowerState}");
             CheckSpace(vm.Name);
-            var (file, bytes) = kind == "vdi-export"
-                ? await VdiExportAsync(api, vm, dir, cancellationToken)
-                : await VmExportAsync(api, vm, dir, cancellationToken);
+            var (file, bytes, sha) = kind switch
+            {
+                "vdi-export" => await VdiExportAsync(api, vm, dir, cancellationToken),
+                "metadata-export" => await MetadataExportAsync(api, vm, dir, cancellationToken),
+                _ => await VmExportAsync(api, vm, dir, cancellationToken),
+            };
             var marker = BackupHistory.Marker(bytes);
             await File.WriteAllTextAsync(Path.Combine(dir, marker), "", cancellationToken);
             var gib = bytes / (1L << 30);
@@ -263,6 +314,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
             var minutes = (int)watch.Elapsed.TotalMinutes;
             await Log($"*** {kind} end {vm.Name}: {file}, {bytes} bytes, elapse:{minutes} size:{gib}G");
             _status.Vm(kind, "SUCCESS", vm.Name, $"elapse:{minutes} size:{gib}G");
+            _results.Add(new VmResult(kind, vm.Name, vm.Uuid, "success", dir, file, bytes, sha, watch.Elapsed.TotalSeconds, null));
             _success++;
         }
         catch (Exception ex) when (ex is BackupPluginException or XapiException or IOException or TimeoutException or InvalidDataException
@@ -270,6 +322,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         {
             await Error($"ERROR {kind} {selected.Name}: {ex.Message}");
             _status.Vm(kind, "ERROR", selected.Name, ex is XapiException x ? x.Code : "FAILED");
+            _results.Add(new VmResult(kind, selected.Name, selected.Uuid, "error", null, null, 0, null, watch.Elapsed.TotalSeconds, ex.Message));
         }
     }
 
@@ -287,7 +340,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     }
 
     /// <summary>A running VM's snapshot (or the halted VM itself, its start blocked) exported as an XVA, checked as it is written.</summary>
-    private async Task<(string File, long Bytes)> VmExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
+    private async Task<(string File, long Bytes, string Sha256)> VmExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
     {
         var halted = vm.PowerState == "Halted";
         var snapshotName = "RESTORE_" + vm.Name;
@@ -333,7 +386,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
                 await Log($"{Path.GetFileName(file)}: {summary.Disks} disk(s), {summary.Chunks} chunks, every checksum matches");
             }, cancellationToken);
             await Log($"{Path.GetFileName(file)}: SHA-256 {sha}");
-            return (file, bytes);
+            return (file, bytes, sha);
         }
         finally
         {
@@ -342,7 +395,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     }
 
     /// <summary>The boot disk's snapshot exported raw or as VHD; a raw export must be the disk's virtual size.</summary>
-    private async Task<(string File, long Bytes)> VdiExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
+    private async Task<(string File, long Bytes, string Sha256)> VdiExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
     {
         var disks = await api.DisksAsync(vm, cancellationToken);
         var (_, boot) = disks.FirstOrDefault(d => d.Vbd.Device == "xvda");
@@ -370,7 +423,8 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
                 throw new InvalidDataException($"{file} holds {bytes} bytes, and the disk is {boot.VirtualSize}: the export is incomplete");
             }
             await Log($"{Path.GetFileName(file)}: {bytes} bytes, SHA-256 {sha}");
-            return (file, bytes);
+            await MetadataExportAsync(api, vm, dir, cancellationToken); // the VM's definition, to import the disk into (the seed's step 6)
+            return (file, bytes, sha);
         }
         finally
         {
@@ -378,8 +432,48 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         }
     }
 
-    /// <summary>Writes a response body to <paramref name="file"/> through <paramref name="check"/>, then the rest; its size and SHA-256 (also written as <c>FILE.sha256</c>).</summary>
-    private static async Task<(long Bytes, string Sha256)> SaveAsync(HttpResponseMessage response, string file, Func<TeeReadStream, Task> check,
+    /// <summary>
+    /// The VM's metadata export, <c>&lt;vm&gt;-metadata.xva</c> (<c>xe vm-import metadata=true</c> brings the VM back
+    /// without its disks): an XVA of <c>ova.xml</c> alone, checked as such. It needs no snapshot: it reads no disk.
+    /// </summary>
+    private async Task<(string File, long Bytes, string Sha256)> MetadataExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(dir, vm.Name + "-metadata.xva");
+        using var response = await api.ExportMetadataAsync(vm, cancellationToken);
+        var (bytes, sha) = await SaveAsync(response, file, async tee =>
+        {
+            var summary = await XvaVerifier.VerifyAsync(tee, cancellationToken);
+            if (summary.Chunks > 0)
+            {
+                throw new InvalidDataException($"{file}: a metadata export with {summary.Chunks} data chunks");
+            }
+        }, cancellationToken);
+        await Log($"{Path.GetFileName(file)}: the VM's metadata, {bytes} bytes, SHA-256 {sha}");
+        return (file, bytes, sha);
+    }
+
+    /// <summary>
+    /// Writes a response body to <paramref name="file"/> through <paramref name="check"/>, then the rest; its size and
+    /// SHA-256 (also written as <c>FILE.sha256</c>). An export that fails is deleted at once: half an export is of no use,
+    /// and on a full disk it would keep the next VMs from being backed up.
+    /// </summary>
+    private async Task<(long Bytes, string Sha256)> SaveAsync(HttpResponseMessage response, string file, Func<TeeReadStream, Task> check,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteAsync(response, file, check, cancellationToken);
+        }
+        catch (Exception) when (File.Exists(file))
+        {
+            File.Delete(file);
+            File.Delete(file + ".sha256");
+            await Log($"removed the incomplete export {file}");
+            throw;
+        }
+    }
+
+    private static async Task<(long Bytes, string Sha256)> WriteAsync(HttpResponseMessage response, string file, Func<TeeReadStream, Task> check,
         CancellationToken cancellationToken)
     {
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -408,18 +502,22 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     private Task Log(string text)
     {
         var now = clock.GetLocalNow().ToString("yyyy-MM-dd-'('HH:mm:ss')'", CultureInfo.InvariantCulture);
-        return console.Out.WriteLineAsync(string.Concat(text.Split('\n').Select(l => $"{now} - {l}\n")).TrimEnd('\n'));
+        var lines = string.Concat(text.Split('\n').Select(l => $"{now} - {l}\n"));
+        _transcript.Append(lines);
+        return console.Out.WriteLineAsync(lines.TrimEnd('\n'));
     }
 
     private Task Warning(string text)
     {
         _warnings++;
+        _problems.Add(text);
         return Log(text);
     }
 
     private Task Error(string text)
     {
         _errors++;
+        _problems.Add(text);
         return Log(text);
     }
 }
