@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """source=xen through the FD driver, the shim and a real host, against the XAPI fake: a running VM's snapshot streamed
 as an XVA straight into the file daemon (no file on local disk) with VmBackup.py's metadata files; restore=import makes
-a new VM whose disks hold the same bytes; restore=file; vdi-export raw and its import as a new disk; the host killed
-mid-stream (the start-up sweep destroys the snapshot)."""
+a new VM whose disks hold the same bytes (also for a 1 GiB disk); restore=file; vdi-export raw and its import as a new
+disk; mode=metadata; an export cut mid-stream; the host killed mid-stream (the start-up sweep destroys the snapshot)."""
+import hashlib
 import os
 import tarfile
 import threading
@@ -149,3 +150,42 @@ def test_mode_metadata_sends_the_vms_definition_without_a_snapshot_and_import_de
     assert ("xen: /@xen/web/web-metadata.xva is a metadata export (no disk data), which restore=import does not import: restore it "
             "with restore=file, then xe vm-import filename=FILE metadata=true on a pool that has the VM's disks\n") in messages(fd, r, WARNING)
     assert len(xen.vms()) == vms
+
+
+def test_an_export_cut_mid_stream_fails_the_job_and_leaves_no_snapshot(xenhost, xen, fd, work):
+    xen.fault("/export", cut_after_bytes=3 * MiB, times=1)  # XAPI closes the connection as at the end; its task says it failed
+    jobid = fd.backup(definition(xenhost, ":vm=web"))
+    job = fd.job(jobid)
+    assert job["status"] == "f", job["messages"]
+    assert [m for k, m in job["messages"] if k <= ERROR and "XAPI /export failed: CLIENT_ERROR" in m], job["messages"]
+    assert_nothing_left(xen, work)
+    assert [t for t in xen.tasks().values() if t["name_label"].startswith("backup-plugins")] == []
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(4 * MiB), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def test_a_1_gib_vm_goes_through_the_file_daemon_and_comes_back_by_import_with_identical_bytes(xenhost, xen, fd, work):
+    sr = xen.record("VDI", xen.vm_vdis(xen.vm_refs["web"])[0])["SR"]
+    big = xen.add_vm("big", disks=[xen.disk(sr, 1 << 30)])
+    [vdi] = xen.vm_vdis(big)
+    block = os.urandom(MiB)
+    with open(xen.vdi_path(vdi), "r+b") as f:  # every MiB holds data, and each differs: the XVA is 1 GiB
+        for i in range(1024):
+            f.write(i.to_bytes(8, "little") + block[8:])
+    jobid = fd.backup(definition(xenhost, ":vm=big"))
+    assert_ok(fd, jobid)
+    [export] = [f for f in fd.job(jobid)["files"] if f["fname"] == "/@xen/big/big.xva"]
+    assert sum(n for _, _, n in export["data"]) > 1 << 30
+    assert_nothing_left(xen, work)
+    r = fd.restore([jobid], where="", plugin_options=["python3:restore=import:name=big-restored"])
+    assert_ok(fd, r)
+    [restored] = [ref for ref, v in xen.vms().items() if v["name_label"] == "big-restored"]
+    [restored_vdi] = xen.vm_vdis(restored)
+    assert xen.record("VDI", restored_vdi)["virtual_size"] == 1 << 30
+    assert sha256_of(xen.vdi_path(restored_vdi)) == sha256_of(xen.vdi_path(vdi))

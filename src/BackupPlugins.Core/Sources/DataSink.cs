@@ -31,6 +31,16 @@ public class DataSink(Stream stream)
         }
     }
 
+    /// <summary>
+    /// Moves everything that still comes on <paramref name="source"/> (a connection whose peer sends a body until it
+    /// closes) into the sink. A sink may do it without copying through user space (splice through a pipe).
+    /// </summary>
+    public virtual async Task CopyFromSocketAsync(System.Net.Sockets.Socket source, CancellationToken cancellationToken)
+    {
+        await using var stream = new System.Net.Sockets.NetworkStream(source, ownsSocket: false);
+        await CopyFromAsync(stream, cancellationToken);
+    }
+
     /// <summary>Sends the rest of <paramref name="file"/> (from its current offset) to the sink.</summary>
     public virtual async Task SendFileAsync(SafeFileHandle file, CancellationToken cancellationToken)
     {

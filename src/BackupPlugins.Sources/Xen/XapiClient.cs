@@ -152,13 +152,92 @@ public sealed class XapiClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// GET on an HTTP handler (e.g. <c>export</c>) with the session in the query: the response, headers read, its body
-    /// not yet (the caller streams it). A status other than 200 is an <see cref="IOException"/> naming it.
+    /// GET on an HTTP handler (e.g. <c>export</c>) with the session in the query, until the answer's head (within the call
+    /// deadline; the body may take as long as the data does). Over plain HTTP and the local socket, an HTTP/1.0 request
+    /// on a connection of its own (so the answer is neither chunked nor kept alive: the body is the rest of the
+    /// connection), its head read byte by byte so that not one byte of the body is taken from the socket. A status other
+    /// than 200 is an <see cref="IOException"/> naming it.
     /// </summary>
-    public async Task<HttpResponseMessage> GetAsync(string handler, IReadOnlyDictionary<string, string> query, CancellationToken cancellationToken)
+    public async Task<XapiDownload> GetAsync(string handler, IReadOnlyDictionary<string, string> query, CancellationToken cancellationToken)
     {
-        var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, Url(handler, query)), handler, cancellationToken);
-        return response;
+        if (Endpoint.BaseUri.Scheme == "https" && Endpoint.UnixSocket is null)
+        {
+            var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, Url(handler, query)), handler, cancellationToken);
+            return new XapiDownload(await response.Content.ReadAsStreamAsync(cancellationToken), response);
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_callTimeout);
+        var socket = await ConnectAsync(deadline.Token);
+        try
+        {
+            var head = $"GET /{Url(handler, query)} HTTP/1.0\r\nHost: {Endpoint.BaseUri.Host}\r\nConnection: close\r\n\r\n";
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(head), SocketFlags.None, deadline.Token);
+            var status = await ReadHeadAsync(socket, handler, deadline.Token);
+            if (status.Split(' ', 3) is not [_, "200", ..])
+            {
+                throw new IOException($"XAPI at {Endpoint} answered /{handler} with HTTP {string.Join(' ', status.Split(' ', 3).Skip(1))}");
+            }
+            return new XapiDownload(socket);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new TimeoutException($"XAPI at {Endpoint} did not answer /{handler} within {_callTimeout.TotalSeconds:0} s");
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads an answer's head up to its blank line, one byte at a time (a few hundred calls); its status line.</summary>
+    private async Task<string> ReadHeadAsync(Socket socket, string handler, CancellationToken cancellationToken)
+    {
+        var head = new List<byte>(512);
+        var one = new byte[1];
+        while (head.Count < 4 || !(head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+        {
+            if (await socket.ReceiveAsync(one, SocketFlags.None, cancellationToken) == 0)
+            {
+                throw new IOException($"XAPI at {Endpoint} closed the connection of /{handler} before its answer's head ended");
+            }
+            if (head.Count == 64 * 1024)
+            {
+                throw new IOException($"XAPI at {Endpoint} answered /{handler} with a head of more than 64 KiB");
+            }
+            head.Add(one[0]);
+        }
+        var text = System.Text.Encoding.Latin1.GetString(head.ToArray());
+        if (text.Contains("\r\ntransfer-encoding:", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new IOException($"XAPI at {Endpoint} answered the HTTP/1.0 request /{handler} with a Transfer-Encoding");
+        }
+        return text[..text.IndexOf('\r')];
+    }
+
+    private async Task<Socket> ConnectAsync(CancellationToken cancellationToken)
+    {
+        var socket = Endpoint.UnixSocket is not null
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+        EndPoint target = Endpoint.UnixSocket is { } unix ? new UnixDomainSocketEndPoint(unix)
+            : new DnsEndPoint(Endpoint.BaseUri.Host, Endpoint.BaseUri.Port);
+        try
+        {
+            await socket.ConnectAsync(target, cancellationToken);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new IOException($"XAPI at {Endpoint} cannot be reached: {ex.Message}", ex);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>PUT of <paramref name="body"/> to an HTTP handler (e.g. <c>import</c>), streamed.</summary>
@@ -179,12 +258,7 @@ public sealed class XapiClient : IAsyncDisposable
     /// </summary>
     public async Task PutUntilEndAsync(string handler, IReadOnlyDictionary<string, string> query, Stream body, CancellationToken cancellationToken)
     {
-        using var socket = Endpoint.UnixSocket is { } path
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-        EndPoint target = Endpoint.UnixSocket is { } unix ? new UnixDomainSocketEndPoint(unix)
-            : new DnsEndPoint(Endpoint.BaseUri.Host, Endpoint.BaseUri.Port);
-        await socket.ConnectAsync(target, cancellationToken);
+        using var socket = await ConnectAsync(cancellationToken);
         await using var network = new NetworkStream(socket, ownsSocket: false);
         Stream stream = network;
         System.Net.Security.SslStream? tls = null;

@@ -93,19 +93,66 @@ public sealed class XenApi(XapiClient client)
         client.CallAsync("VM.remove_from_blocked_operations", ct, vm.Ref, operation);
 
     /// <summary>The XVA export of a VM (<c>GET /export?uuid=…</c>): the response, its body not yet read.</summary>
-    public Task<HttpResponseMessage> ExportAsync(VmRecord vm, bool compressed, CancellationToken ct) =>
-        client.GetAsync("export", new Dictionary<string, string> { ["uuid"] = vm.Uuid, ["use_compression"] = compressed ? "true" : "false" }, ct);
+    public Task<XapiDownload> ExportAsync(VmRecord vm, bool compressed, CancellationToken ct) =>
+        DownloadAsync("export", new Dictionary<string, string> { ["uuid"] = vm.Uuid, ["use_compression"] = compressed ? "true" : "false" }, ct);
 
     /// <summary>
     /// The metadata export of a VM (<c>GET /export_metadata?uuid=…</c>, what <c>xe vm-export metadata=true</c> asks): an
     /// XVA of <c>ova.xml</c> alone — the VM's definition, its disks and networks by reference, no disk data.
     /// </summary>
-    public Task<HttpResponseMessage> ExportMetadataAsync(VmRecord vm, CancellationToken ct) =>
-        client.GetAsync("export_metadata", new Dictionary<string, string> { ["uuid"] = vm.Uuid }, ct);
+    public Task<XapiDownload> ExportMetadataAsync(VmRecord vm, CancellationToken ct) =>
+        DownloadAsync("export_metadata", new Dictionary<string, string> { ["uuid"] = vm.Uuid }, ct);
 
     /// <summary>The raw or VHD export of a VDI (<c>GET /export_raw_vdi?vdi=…&amp;format=…</c>).</summary>
-    public Task<HttpResponseMessage> ExportVdiAsync(VdiRecord vdi, string format, CancellationToken ct) =>
-        client.GetAsync("export_raw_vdi", new Dictionary<string, string> { ["vdi"] = vdi.Uuid, ["format"] = format }, ct);
+    public Task<XapiDownload> ExportVdiAsync(VdiRecord vdi, string format, CancellationToken ct) =>
+        DownloadAsync("export_raw_vdi", new Dictionary<string, string> { ["vdi"] = vdi.Uuid, ["format"] = format }, ct);
+
+    /// <summary>
+    /// A GET of an export handler with a task of our own (<c>task_id=</c>): XAPI ends a failed export by closing the
+    /// connection, as it ends a good one, and says which it was in the task, which <see cref="XapiDownload.EndAsync"/> reads.
+    /// </summary>
+    private async Task<XapiDownload> DownloadAsync(string handler, Dictionary<string, string> query, CancellationToken ct)
+    {
+        var task = (await client.CallAsync("task.create", ct, "backup-plugins " + handler, "an export read by backup-plugins")).GetString()!;
+        query["task_id"] = task;
+        XapiDownload download;
+        try
+        {
+            download = await client.GetAsync(handler, query, ct);
+        }
+        catch
+        {
+            await ForgetTaskAsync(task);
+            throw;
+        }
+        download.Finish = async end =>
+        {
+            try
+            {
+                await WaitTaskAsync(task, "/" + handler, end);
+            }
+            finally
+            {
+                await ForgetTaskAsync(task);
+            }
+        };
+        download.Abandon = () => ForgetTaskAsync(task);
+        return download;
+    }
+
+    /// <summary>Destroys a task of ours (best effort, ten seconds at most: XAPI removes finished tasks itself in time).</summary>
+    private async Task ForgetTaskAsync(string task)
+    {
+        try
+        {
+            using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await client.CallAsync("task.destroy", quick.Token, task);
+        }
+        catch (Exception ex) when (ex is XapiException or IOException or TimeoutException or OperationCanceledException)
+        {
+            // XAPI garbage-collects tasks
+        }
+    }
 
     /// <summary>The VDI with this UUID, or null when XAPI says there is none.</summary>
     public async Task<VdiRecord?> VdiByUuidAsync(string uuid, CancellationToken ct)
@@ -139,7 +186,7 @@ public sealed class XenApi(XapiClient client)
     }
 
     /// <summary>The pool database (<c>GET /pool/xmldbdump</c>).</summary>
-    public Task<HttpResponseMessage> PoolDatabaseAsync(CancellationToken ct) =>
+    public Task<XapiDownload> PoolDatabaseAsync(CancellationToken ct) =>
         client.GetAsync("pool/xmldbdump", new Dictionary<string, string>(), ct);
 
     /// <summary>Whether the host named <paramref name="hostName"/> is the pool's master (the seed's test).</summary>
@@ -166,7 +213,7 @@ public sealed class XenApi(XapiClient client)
                 query["sr_id"] = srRef;
             }
             await client.PutUntilEndAsync("import", query, xva, ct);
-            var result = await WaitTaskAsync(task, ct);
+            var result = await WaitTaskAsync(task, "/import", ct);
             var vm = System.Text.RegularExpressions.Regex.Match(result, "OpaqueRef:[0-9a-fA-F-]+");
             return vm.Success ? await VmAsync(vm.Value, ct) : throw new IOException($"the import's task names no VM: {result}");
         }
@@ -177,7 +224,7 @@ public sealed class XenApi(XapiClient client)
     }
 
     /// <summary>Waits for a task; its result, or its error as the <see cref="XapiException"/> XAPI would have raised.</summary>
-    public async Task<string> WaitTaskAsync(string task, CancellationToken ct)
+    public async Task<string> WaitTaskAsync(string task, string what, CancellationToken ct)
     {
         while (true)
         {
@@ -188,7 +235,7 @@ public sealed class XenApi(XapiClient client)
                     return (await client.CallAsync("task.get_result", ct, task)).GetString() ?? "";
                 case "failure" or "cancelled":
                     var info = (await client.CallAsync("task.get_error_info", ct, task)).EnumerateArray().Select(e => e.GetString() ?? "").ToList();
-                    throw new XapiException("import", info.FirstOrDefault() ?? "IMPORT_ERROR", info.Skip(1).ToList());
+                    throw new XapiException(what, info.FirstOrDefault() ?? "TASK_FAILED", info.Skip(1).ToList());
             }
             await Task.Delay(200, ct);
         }

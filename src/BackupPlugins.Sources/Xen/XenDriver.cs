@@ -186,15 +186,15 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
     {
         var name = Encoding.UTF8.GetString(item.Name);
         var vm = _vms.Single(v => name == Root + v.Vm.Name + "/" + v.File);
-        using (var response = options.Mode switch
-               {
-                   XenMode.VdiExport => await Api.ExportVdiAsync(vm.Disk!, options.Format, cancellationToken),
-                   XenMode.Metadata => await Api.ExportMetadataAsync(vm.Vm, cancellationToken),
-                   _ => await Api.ExportAsync(vm.Source!, options.Compress, cancellationToken),
-               })
+        await using (var export = options.Mode switch
+                     {
+                         XenMode.VdiExport => await Api.ExportVdiAsync(vm.Disk!, options.Format, cancellationToken),
+                         XenMode.Metadata => await Api.ExportMetadataAsync(vm.Vm, cancellationToken),
+                         _ => await Api.ExportAsync(vm.Source!, options.Compress, cancellationToken),
+                     })
         {
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            await sink.CopyFromAsync(body, cancellationToken);
+            await export.CopyToAsync(sink, cancellationToken);
+            await export.EndAsync(cancellationToken); // XAPI's word on the export: a cut one ends like a good one
         }
         if (vm.Disk is { } raw && options.Format == "raw" && sink.Written != raw.VirtualSize)
         {

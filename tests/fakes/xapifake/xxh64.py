@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """XXH64, the checksum current XAPI writes next to each XVA chunk (ocaml/xapi/stream_vdi.ml: "<chunk>.xxhash" holds
 "%016X" of XXHash.XXH64.hash of the chunk, seed 0), written from the xxHash specification (XXH64)."""
+import ctypes
 import struct
 
 _P1, _P2, _P3, _P4, _P5 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
@@ -57,10 +58,25 @@ def xxh64(data, seed=0):
     return h ^ (h >> 32)
 
 
+def _libxxhash():
+    """Debian's libxxhash (the xxHash reference implementation, libxxhash0) when it is there: the same sums at memory
+    speed, so that the fake, not its checksums, sets the pace of an export (pure Python manages about 20 MB/s)."""
+    try:
+        lib = ctypes.CDLL("libxxhash.so.0")
+    except OSError:
+        return None
+    lib.XXH64.restype = ctypes.c_uint64
+    lib.XXH64.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint64]
+    return lambda data: lib.XXH64(bytes(data), len(data), 0)
+
+
+_fast = _libxxhash()
 _zero_sums = {}
 
 
 def xxhash_hex(data):
+    if _fast is not None:
+        return "%016X" % _fast(data)
     if not any(data):  # a zero chunk (first or last of a sparse disk) comes often: remember its sum
         if len(data) not in _zero_sums:
             _zero_sums[len(data)] = "%016X" % xxh64(data)

@@ -260,10 +260,10 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         var dir = Path.Combine(config.BackupDir, "METADATA_" + options.Server);
         Directory.CreateDirectory(dir);
         var file = Path.Combine(dir, $"pool_db_{clock.GetLocalNow():yyyyMMdd-HHmmss}.dump");
-        using var response = await api.PoolDatabaseAsync(cancellationToken);
+        await using var dump = await api.PoolDatabaseAsync(cancellationToken);
         await using (var output = File.Create(file))
         {
-            await response.Content.CopyToAsync(output, cancellationToken);
+            await dump.Body.CopyToAsync(output, cancellationToken);
         }
         await Log($"pool-dump-database written to {file}");
         _success++;
@@ -370,7 +370,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
                 effect = ledger.Note(effect, XenEffects.Snapshot, source.Uuid);
             }
             var file = Path.Combine(dir, vm.Name + (Compressed ? ".xva.gz" : ".xva"));
-            using var response = await api.ExportAsync(source, Compressed, cancellationToken);
+            await using var response = await api.ExportAsync(source, Compressed, cancellationToken);
             var (bytes, sha) = await SaveAsync(response, file, async tee =>
             {
                 XvaSummary summary;
@@ -416,7 +416,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
             effect = ledger.Note(effect, XenEffects.Snapshot, snapshot.Uuid);
             var format = config.VdiExportFormat;
             var file = Path.Combine(dir, $"{vm.Name}.{format}");
-            using var response = await api.ExportVdiAsync(snapshot, format, cancellationToken);
+            await using var response = await api.ExportVdiAsync(snapshot, format, cancellationToken);
             var (bytes, sha) = await SaveAsync(response, file, tee => tee.DrainAsync(cancellationToken), cancellationToken);
             if (format == "raw" && bytes != boot.VirtualSize)
             {
@@ -439,7 +439,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     private async Task<(string File, long Bytes, string Sha256)> MetadataExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
     {
         var file = Path.Combine(dir, vm.Name + "-metadata.xva");
-        using var response = await api.ExportMetadataAsync(vm, cancellationToken);
+        await using var response = await api.ExportMetadataAsync(vm, cancellationToken);
         var (bytes, sha) = await SaveAsync(response, file, async tee =>
         {
             var summary = await XvaVerifier.VerifyAsync(tee, cancellationToken);
@@ -457,7 +457,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     /// SHA-256 (also written as <c>FILE.sha256</c>). An export that fails is deleted at once: half an export is of no use,
     /// and on a full disk it would keep the next VMs from being backed up.
     /// </summary>
-    private async Task<(long Bytes, string Sha256)> SaveAsync(HttpResponseMessage response, string file, Func<TeeReadStream, Task> check,
+    private async Task<(long Bytes, string Sha256)> SaveAsync(XapiDownload response, string file, Func<TeeReadStream, Task> check,
         CancellationToken cancellationToken)
     {
         try
@@ -473,14 +473,15 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         }
     }
 
-    private static async Task<(long Bytes, string Sha256)> WriteAsync(HttpResponseMessage response, string file, Func<TeeReadStream, Task> check,
+    private static async Task<(long Bytes, string Sha256)> WriteAsync(XapiDownload response, string file, Func<TeeReadStream, Task> check,
         CancellationToken cancellationToken)
     {
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var body = response.Body;
         await using var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
         await using var tee = new TeeReadStream(body, output);
         await check(tee);
         await tee.DrainAsync(cancellationToken);
+        await response.EndAsync(cancellationToken); // XAPI's word on the export: a cut one ends like a good one
         await output.FlushAsync(cancellationToken);
         var sha = tee.Sha256();
         await File.WriteAllTextAsync(file + ".sha256", $"{sha}  {Path.GetFileName(file)}\n", cancellationToken);
