@@ -19,6 +19,8 @@ import socket
 import subprocess
 import time
 
+from tlscert import make_certificate  # noqa: F401  (tests import it from here too)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMTPSINK = os.path.join(os.path.dirname(HERE), "fakes", "smtpsink")
 
@@ -27,16 +29,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def make_certificate(directory, name="localhost"):
-    """A self-signed certificate (P-256 key) for `name`, localhost and 127.0.0.1: (cert path, key path)."""
-    cert, key = os.path.join(directory, "smtp-cert.pem"), os.path.join(directory, "smtp-key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=%s" % name,
-                    "-addext", "subjectAltName=DNS:%s,DNS:localhost,IP:127.0.0.1" % name],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return cert, key
 
 
 class Message:

@@ -11,6 +11,7 @@ import tarfile
 import pytest
 
 from smtpworld import SmtpWorld
+from xapiworld import XapiWorld
 from xenrun import MiB, Run, no_snapshots, read_cfg, xen  # noqa: F401  (xen: the fixture)
 
 SERVER = socket.gethostname().split(".")[0]
@@ -172,3 +173,38 @@ def test_a_full_backup_directory_fails_that_export_removes_it_and_the_next_vm_st
         assert read_cfg(os.path.join(run.backups, "web", failed, "vm.cfg"))["name_label"] == "web"
     finally:
         subprocess.run(["umount", "-l", run.backups], check=False)
+
+
+@pytest.fixture
+def xen_tls(work):
+    w = XapiWorld(os.path.join(work, "tls-pool"), tls=True)
+    os.makedirs(w.work, exist_ok=True)
+    w.standard_pool(odd=False)
+    w.start()
+    yield w
+    w.teardown()
+
+
+def test_https_with_the_hosts_own_certificate_as_ca_file_and_a_clear_refusal_without_it(work, xen_tls):
+    run = Run(work, xen_tls)
+    run.config("vm-export=web\nvdi-export=db\n")
+    code, lines, _ = run.run()
+    assert code == 2
+    assert [line for line in lines if "its TLS certificate is not trusted" in line and
+            "give the pool's CA or the host's own certificate (/etc/xensource/xapi-ssl.pem) as --ca-file or Sources:Xen:CaFile" in line], lines
+    code, lines, _ = run.run("--ca-file", xen_tls.cert)
+    assert code == 0, lines
+    [d] = run.dirs("web")
+    with tarfile.open(os.path.join(run.backups, "web", d, "web.xva")) as t:
+        assert t.getnames()[0] == "ova.xml"
+    assert no_snapshots(xen_tls)
+
+
+def test_an_export_that_stops_sending_is_given_up_after_the_timeout_and_its_snapshot_destroyed(work, xen):
+    run = Run(work, xen)
+    run.config("vm-export=web\n")
+    xen.fault("/export", stall_after_bytes=2 * MiB, stall=30, times=1)
+    code, lines, _ = run.run("--timeout", "3")
+    assert code == 2, lines
+    assert [line for line in lines if line.startswith("ERROR vm-export web: the export sent nothing for 3 s (after ")], lines
+    assert no_snapshots(xen)

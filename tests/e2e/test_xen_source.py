@@ -189,3 +189,21 @@ def test_a_1_gib_vm_goes_through_the_file_daemon_and_comes_back_by_import_with_i
     [restored_vdi] = xen.vm_vdis(restored)
     assert xen.record("VDI", restored_vdi)["virtual_size"] == 1 << 30
     assert sha256_of(xen.vdi_path(restored_vdi)) == sha256_of(xen.vdi_path(vdi))
+
+
+def test_over_https_the_export_and_the_import_go_through_tls_with_the_configured_ca(built_host, fd, work):
+    xen = XapiWorld(os.path.join(work, "tls-pool"), tls=True)
+    os.makedirs(xen.work, exist_ok=True)
+    xen.standard_pool(odd=False)
+    xen.start()
+    host = Host(built_host, work, extra=["--config", xen.host_config(work)]).start()  # Sources:Xen:CaFile = the fake's certificate
+    try:
+        jobid = fd.backup(definition(host, ":vm=web"))
+        assert_ok(fd, jobid)
+        r = fd.restore([jobid], where="", plugin_options=["python3:restore=import:name=web-tls"])
+        assert_ok(fd, r)
+        assert disks_of(xen, "web-tls") == disks_of(xen, "web")
+        assert_nothing_left(xen, work)
+    finally:
+        host.stop()
+        xen.teardown()

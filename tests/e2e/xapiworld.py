@@ -31,6 +31,7 @@ sys.path.insert(0, FAKES)
 
 from xapifake import model, store  # noqa: E402
 from xapifake.schema import NULL  # noqa: E402
+from tlscert import make_certificate  # noqa: E402
 
 PASSWORD = "xenroot"
 GiB = 1 << 30
@@ -76,8 +77,12 @@ class Instance:
 
 
 class XapiWorld:
-    def __init__(self, work, password=PASSWORD):
+    def __init__(self, work, password=PASSWORD, tls=False):
+        """tls=True: the TCP port speaks HTTPS with a self-signed certificate for localhost and 127.0.0.1 (self.cert,
+        which clients must be told to trust)."""
         self.work = work
+        self.tls = tls
+        self.cert = self.key = None
         self.state = os.path.join(work, "xapi")
         self.unix_socket = os.path.join(work, "xapi.sock")
         self.password = password
@@ -89,8 +94,13 @@ class XapiWorld:
     # ---- processes -------------------------------------------------------------------------------------------------
     def start(self):
         self.port = self.port or free_port()
+        tls = []
+        if self.tls:
+            if self.cert is None:
+                self.cert, self.key = make_certificate(self.work, prefix="xapi")
+            tls = ["--cert", self.cert, "--key", self.key]
         self.proc = start_fake(["--state", self.state, "--unix", self.unix_socket, "--port", str(self.port),
-                                "--password", self.password], os.path.join(self.work, "xapi.log"))
+                                "--password", self.password] + tls, os.path.join(self.work, "xapi.log"))
         return self
 
     def stop(self):
@@ -103,7 +113,7 @@ class XapiWorld:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self.port)
 
     def start_slave(self, name="xcp-host2", address="192.0.2.11", bind=None):
         """A second host of the pool, served by a slave instance on its own socket (it shares the master's database,
@@ -330,8 +340,10 @@ class XapiWorld:
         os.chmod(password, 0o600)
         config = os.path.join(directory, "xen-host.json")
         with open(config, "w") as f:
-            json.dump({"StateDirectory": os.path.join(directory, "state"), "Sources": {"Xen": {
-                "Endpoint": self.url, "PasswordFile": password, "WorkDirectory": os.path.join(directory, "xen-work")}}}, f)
+            xen = {"Endpoint": self.url, "PasswordFile": password, "WorkDirectory": os.path.join(directory, "xen-work")}
+            if self.tls:
+                xen["CaFile"] = self.cert
+            json.dump({"StateDirectory": os.path.join(directory, "state"), "Sources": {"Xen": xen}}, f)
         return config
 
     # ---- reading back ---------------------------------------------------------------------------------------------------

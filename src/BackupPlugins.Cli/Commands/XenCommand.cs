@@ -5,7 +5,7 @@ using BackupPlugins.Protocol.V1;
 namespace BackupPlugins.Cli.Commands;
 
 /// <summary>
-/// <c>xen backup [--url U] [--password-file F] &lt;config-file|vm-selector&gt; [preview] [compress=True|False]
+/// <c>xen backup [--url U] [--password-file F] [--ca-file F] [--timeout S] &lt;config-file|vm-selector&gt; [preview] [compress=True|False]
 /// [ignore_extra_keys=True|False]</c>: the seed VmBackup.py's run, with its config files and arguments (the password is
 /// never an argument: the local socket needs none, a URL needs a 0600 file). It runs in the host as a standalone job,
 /// so its snapshots are destroyed however the command ends. Exit codes 0 / 1 warnings / 2 errors / 130 stopped.
@@ -16,12 +16,14 @@ internal static class XenCommand
     {
         var url = new Option<string?>("--url") { Description = "XAPI: unix:/var/lib/xcp/xapi (the default, dom0: no password), https://HOST or http://HOST:PORT" };
         var passwordFile = new Option<string?>("--password-file") { Description = "a 0600 file: password=… (and user=, smtp_user=, smtp_password=), or the seed's base64 password file" };
+        var caFile = new Option<string?>("--ca-file") { Description = "a PEM file of the CA (or the host's self-signed certificate) XAPI's https certificate must chain to" };
+        var timeout = new Option<uint>("--timeout") { Description = "seconds a XenAPI call, or an export that sends nothing, may take (default 300)", DefaultValueFactory = _ => 300 };
         var preview = new Option<bool>("--preview") { Description = "print the settings and the resolved VM lists, check the login; change nothing" };
         var what = new Argument<string>("config-file|vm-selector") { Description = "the seed's config file, or NAME, REGEX, vm-export=…, vdi-export=…" };
         var words = new Argument<string[]>("options") { Description = "the seed's: preview, compress=True|False, ignore_extra_keys=True|False", Arity = ArgumentArity.ZeroOrMore };
         var socket = CommonOptions.Socket();
         var hostConfig = new Option<string?>("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
-        var backup = new Command("backup", "snapshot and export XenServer / XCP-ng VMs (VmBackup.py)") { url, passwordFile, preview, what, words, socket, hostConfig };
+        var backup = new Command("backup", "snapshot and export XenServer / XCP-ng VMs (VmBackup.py)") { url, passwordFile, caFile, timeout, preview, what, words, socket, hostConfig };
         backup.SetAction(async (parse, invocationToken) =>
         {
             using var termination = new Termination(invocationToken);
@@ -30,6 +32,8 @@ internal static class XenCommand
                 Url = parse.GetValue(url) ?? "",
                 PasswordFile = parse.GetValue(passwordFile) is { } file ? Path.GetFullPath(file) : "",
                 Preview = parse.GetValue(preview),
+                CaFile = parse.GetValue(caFile) is { } ca ? Path.GetFullPath(ca) : "",
+                CallTimeoutSeconds = parse.GetValue(timeout),
             };
             var target = parse.GetValue(what)!;
             if (File.Exists(target))

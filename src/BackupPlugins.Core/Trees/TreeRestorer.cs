@@ -32,7 +32,11 @@ public sealed class TreeRestorer(byte[] root)
         return new TreeRestorer(PosixPath.FromString(rootPath));
     }
 
-    public CreateResult Create(RestoreItem item)
+    /// <summary>
+    /// Makes the entry (or asks for its data). <paramref name="dataFollows"/>: a regular file whose data comes whatever
+    /// its recorded size says — a stream whose length was not known when its entry was sent (it was recorded as 0).
+    /// </summary>
+    public CreateResult Create(RestoreItem item, bool dataFollows = false)
     {
         var target = item.Target;
         CheckInsideRoot(target);
@@ -54,7 +58,7 @@ public sealed class TreeRestorer(byte[] root)
             case EntryKind.Directory:
                 FileSystem.MakeDirectory(target, 0x1C0);
                 return new CreateResult(CreateOutcome.Created);
-            case EntryKind.Regular when item.Stat.Size == 0:
+            case EntryKind.Regular when item.Stat.Size == 0 && !dataFollows:
                 FileSystem.Close(FileSystem.Open(target, Libc.OWrOnly | Libc.OCreat | Libc.OExcl | Libc.ONoFollow, 0x180));
                 return CreateResult.CreatedWithMetadata;
             case EntryKind.Regular:

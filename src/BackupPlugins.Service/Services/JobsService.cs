@@ -62,12 +62,14 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
         try
         {
             settings = request.Config.Length > 0 ? VmBackupConfig.Load(request.Config, request.IgnoreExtraKeys) : VmBackupConfig.FromSelector(request.Selector);
-            var endpoint = XapiEndpoint.Parse(request.Url.Length > 0 ? request.Url : "unix:" + XapiEndpoint.LocalSocket);
+            var endpoint = XapiEndpoint.Parse(request.Url.Length > 0 ? request.Url : "unix:" + XapiEndpoint.LocalSocket)
+                with { CaFile = request.CaFile.Length > 0 ? request.CaFile : null };
             var secrets = request.PasswordFile.Length > 0 ? XenSecrets.Load(request.PasswordFile)
                 : endpoint.IsLocal ? new XenSecrets("root", "", null, null)
                 : throw new FormatException($"{endpoint} is not the local socket: give --password-file (a 0600 file with password=…)");
             options = new XenBackupOptions(endpoint, secrets, request.PasswordFile.Length > 0 ? request.PasswordFile : null, request.Preview,
-                request.HasCompress ? request.Compress : null, Environment.MachineName.Split('.')[0], TimeSpan.FromMinutes(5));
+                request.HasCompress ? request.Compress : null, Environment.MachineName.Split('.')[0],
+                TimeSpan.FromSeconds(request.CallTimeoutSeconds > 0 ? request.CallTimeoutSeconds : 300));
         }
         catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
         {

@@ -16,6 +16,7 @@ public sealed class XapiClient : IAsyncDisposable
 {
     private readonly HttpClient _http;
     private readonly TimeSpan _callTimeout;
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2Collection? _trust;
     private long _id;
 
     private XapiClient(XapiEndpoint endpoint, TimeSpan callTimeout)
@@ -23,6 +24,11 @@ public sealed class XapiClient : IAsyncDisposable
         Endpoint = endpoint;
         _callTimeout = callTimeout;
         var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
+        _trust = endpoint.CaFile is { } caFile ? CaTrust.Load(caFile, "the XAPI CA file") : null;
+        if (_trust is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = Validate;
+        }
         if (endpoint.UnixSocket is { } path)
         {
             handler.ConnectCallback = async (_, ct) =>
@@ -116,6 +122,11 @@ public sealed class XapiClient : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException($"XAPI at {Endpoint} did not answer {method} within {_callTimeout.TotalSeconds:0} s");
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is System.Security.Authentication.AuthenticationException tls)
+        {
+            throw new IOException($"XAPI at {Endpoint}: its TLS certificate is not trusted ({tls.Message}); give the pool's CA or the " +
+                                  "host's own certificate (/etc/xensource/xapi-ssl.pem) as --ca-file or Sources:Xen:CaFile", ex);
         }
         catch (HttpRequestException ex)
         {
@@ -265,7 +276,11 @@ public sealed class XapiClient : IAsyncDisposable
         if (Endpoint.BaseUri.Scheme == "https" && Endpoint.UnixSocket is null)
         {
             tls = new System.Net.Security.SslStream(network, leaveInnerStreamOpen: true);
-            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = Endpoint.BaseUri.Host }, cancellationToken);
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = Endpoint.BaseUri.Host,
+                RemoteCertificateValidationCallback = _trust is null ? null : Validate,
+            }, cancellationToken);
             stream = tls;
         }
         var head = $"PUT /{Url(handler, query)} HTTP/1.0\r\nHost: {Endpoint.BaseUri.Host}\r\nConnection: close\r\n\r\n";
@@ -314,6 +329,10 @@ public sealed class XapiClient : IAsyncDisposable
         }
         return response;
     }
+
+    private bool Validate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
+        System.Security.Cryptography.X509Certificates.X509Chain? chain, System.Net.Security.SslPolicyErrors errors) =>
+        CaTrust.Validate(_trust!, certificate, errors);
 
     private string Url(string handler, IReadOnlyDictionary<string, string> query) =>
         handler + "?" + string.Join("&", new[] { ("session_id", Session) }.Concat(query.Select(q => (q.Key, q.Value)))

@@ -8,6 +8,12 @@ namespace BackupPlugins.Sources.Xen;
 /// </summary>
 public sealed record XapiEndpoint(Uri BaseUri, string? UnixSocket)
 {
+    /// <summary>
+    /// A PEM file of certificates that an https endpoint's certificate may chain to besides the system's: the pool's
+    /// CA, or a host's own self-signed certificate (what XCP-ng makes at install).
+    /// </summary>
+    public string? CaFile { get; init; }
+
     public const string LocalSocket = "/var/lib/xcp/xapi";
 
     public static XapiEndpoint Local { get; } = new(new Uri("http://localhost/"), LocalSocket);
@@ -33,7 +39,7 @@ public sealed record XapiEndpoint(Uri BaseUri, string? UnixSocket)
 
     /// <summary>The pool master a slave named in HOST_IS_SLAVE (an address), with this endpoint's scheme and port.</summary>
     public XapiEndpoint Master(string address) =>
-        new(new UriBuilder(IsLocal ? "https" : BaseUri.Scheme, address, IsLocal ? -1 : BaseUri.Port).Uri, null);
+        new(new UriBuilder(IsLocal ? "https" : BaseUri.Scheme, address, IsLocal ? -1 : BaseUri.Port).Uri, null) { CaFile = CaFile };
 
     public override string ToString() => UnixSocket is { } socket ? "unix:" + socket : BaseUri.GetLeftPart(UriPartial.Authority);
 }

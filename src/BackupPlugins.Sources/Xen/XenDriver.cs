@@ -40,7 +40,7 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
 
     internal static async Task<XenApi> LoginAsync(XenSettings settings, JobContext context, CancellationToken cancellationToken)
     {
-        var endpoint = XapiEndpoint.Parse(settings.Endpoint);
+        var endpoint = XapiEndpoint.Parse(settings.Endpoint) with { CaFile = settings.CaFile };
         var secrets = settings.PasswordFile is { } file ? XenSecrets.Load(file)
             : endpoint.IsLocal ? new XenSecrets("root", "", null, null)
             : throw new BackupPluginException(ErrorKind.Precondition, "xen.password",
@@ -118,11 +118,7 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
 
     private async Task SnapshotVmAsync(Exported vm, CancellationToken cancellationToken)
     {
-        var facts = new Dictionary<string, string> { [XenEffects.Endpoint] = settings.Endpoint };
-        if (settings.PasswordFile is { } file)
-        {
-            facts[XenEffects.PasswordFile] = file;
-        }
+        var facts = XenEffects.Facts(Api.Client.Endpoint, settings.PasswordFile);
         if (vm.Vm.PowerState == "Halted")
         {
             vm.Effect = context.Ledger.AddDurable(XenEffects.Source, XenEffects.BlockedStart, vm.Vm.Uuid, $"unblock the start of VM {vm.Vm.Name}",
@@ -149,11 +145,8 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
             throw new BackupPluginException(ErrorKind.Precondition, "xen.xvda", $"xen: {vm.Vm.Name} has no xvda disk: mode=vdi-export backs up xvda only (use mode=vm-export)");
         }
         var name = $"bp-{context.Job.JobId}-{vm.Vm.Name}";
-        var facts = new Dictionary<string, string> { [XenEffects.Endpoint] = settings.Endpoint, [XenEffects.Name] = name };
-        if (settings.PasswordFile is { } file)
-        {
-            facts[XenEffects.PasswordFile] = file;
-        }
+        var facts = XenEffects.Facts(Api.Client.Endpoint, settings.PasswordFile);
+        facts[XenEffects.Name] = name;
         vm.Effect = context.Ledger.AddDurable(XenEffects.Source, XenEffects.VdiSnapshot, vm.Vm.Uuid, $"destroy disk snapshot {name}",
             (e, ct) => XenEffects.UndoAsync(Api, e, ct), facts);
         vm.Disk = await Api.SnapshotVdiAsync(boot, name, cancellationToken);

@@ -19,11 +19,27 @@ public static class XenEffects
     public const string VdiSnapshot = "vdi snapshot";
     public const string Endpoint = "endpoint";
     public const string PasswordFile = "password file";
+    public const string CaFile = "ca file";
     public const string Name = "name";
     public const string Snapshot = "snapshot";
 
     /// <summary>The reason our blocked start carries (how the undo knows the block is ours).</summary>
     public const string BlockReason = "backup-plugins: exporting this VM";
+
+    /// <summary>What the sweep needs to reach XAPI again as the job did: its endpoint, password file and CA file.</summary>
+    public static Dictionary<string, string> Facts(XapiEndpoint endpoint, string? passwordFile)
+    {
+        var facts = new Dictionary<string, string> { [Endpoint] = endpoint.ToString() };
+        if (passwordFile is not null)
+        {
+            facts[PasswordFile] = passwordFile;
+        }
+        if (endpoint.CaFile is not null)
+        {
+            facts[CaFile] = endpoint.CaFile;
+        }
+        return facts;
+    }
 
     /// <summary>Destroys the snapshot (and its disks) or lifts the block; a note when there was nothing to do.</summary>
     public static async Task<string?> UndoAsync(XenApi api, JournalEntry entry, CancellationToken ct)

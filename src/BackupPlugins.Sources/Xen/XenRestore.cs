@@ -52,7 +52,7 @@ internal sealed class XenRestore(XenSettings settings, XenOptions options, JobCo
         if (_files is not null)
         {
             // An export's recorded size is 0 (unknown when it began to stream): it still has data to write.
-            return _files.Create(export && item.Stat.Size == 0 ? item with { Stat = item.Stat with { Size = 1 } } : item);
+            return _files.Create(item, dataFollows: export);
         }
         if (export && name.EndsWith(".vhd", StringComparison.Ordinal))
         {

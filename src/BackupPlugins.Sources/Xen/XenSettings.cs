@@ -8,6 +8,8 @@ public sealed record XenSettings
     public string Endpoint { get; init; } = "unix:" + XapiEndpoint.LocalSocket;
     /// <summary>A 0600 file with <c>password=…</c> (or the seed's base64 file); needed unless the endpoint is the local socket.</summary>
     public string? PasswordFile { get; init; }
+    /// <summary>A PEM file of the CA (or the host's self-signed certificate) an https endpoint's certificate must chain to, besides the system's.</summary>
+    public string? CaFile { get; init; }
     /// <summary>Seconds one XenAPI call may take (an export's data may take as long as it takes).</summary>
     public int CallTimeoutSeconds { get; init; } = 300;
     /// <summary>Where a job writes a VM's metadata files before the file daemon reads them (one directory per job, removed at its end).</summary>

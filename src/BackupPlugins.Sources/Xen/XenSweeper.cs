@@ -42,7 +42,7 @@ public sealed class XenSweeper(EffectJournal journal, ILogger<XenSweeper> logger
         {
             return XenEffects.RemoveWorkDirectory(entry);
         }
-        var endpoint = XapiEndpoint.Parse(entry.Fact(XenEffects.Endpoint) ?? "unix:" + XapiEndpoint.LocalSocket);
+        var endpoint = XapiEndpoint.Parse(entry.Fact(XenEffects.Endpoint) ?? "unix:" + XapiEndpoint.LocalSocket) with { CaFile = entry.Fact(XenEffects.CaFile) };
         var secrets = entry.Fact(XenEffects.PasswordFile) is { } file ? XenSecrets.Load(file) : new XenSecrets("root", "", null, null);
         await using var client = await XapiClient.LoginAsync(endpoint, secrets.User, secrets.Password, TimeSpan.FromMinutes(2), cancellationToken);
         return await XenEffects.UndoAsync(new XenApi(client), entry, cancellationToken);

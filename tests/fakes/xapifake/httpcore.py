@@ -17,11 +17,13 @@ the task with INTERNAL_ERROR.
 
 Faults (DIR/faults.json, keyed by path like "/export"): {"sleep": s}, {"status": N} (answer that status, fail the
 task), {"error": [name, params...]} (fail the task, answer 500), {"cut_after_bytes": N} (close the connection after N
-bytes of the body: an export stops mid-stream, an import stops reading), with "times"/"skip" as for API calls.
+bytes of the body: an export stops mid-stream, an import stops reading), {"stall_after_bytes": N, "stall": s} (an export
+sends N bytes, then nothing for s seconds, then the rest), with "times"/"skip" as for API calls.
 """
 import base64
 import socket
 import socketserver
+import ssl
 import sys
 import time
 import traceback
@@ -223,8 +225,14 @@ class BaseHandler(BaseHTTPRequestHandler):
     def send_stream(self, parts, fault):
         """Writes the parts; a cut_after_bytes fault shuts the connection after that many body bytes."""
         limit = fault.get("cut_after_bytes")
+        stall_at = fault.get("stall_after_bytes")
         sent = 0
         for part in parts:
+            if stall_at is not None and sent + len(part) >= stall_at:
+                self.wfile.write(part[:max(0, stall_at - sent)])
+                self.wfile.flush()
+                time.sleep(fault.get("stall", 60))
+                part, sent, stall_at = part[max(0, stall_at - sent):], stall_at, None
             if limit is not None and sent + len(part) >= limit:
                 self.wfile.write(part[:max(0, limit - sent)])
                 self.wfile.flush()
@@ -279,6 +287,21 @@ class _Threading(socketserver.ThreadingMixIn):
 
 class TCPServer(_Threading, socketserver.TCPServer):
     transport = "tcp"
+
+
+class TLSServer(TCPServer):
+    """HTTPS, as XAPI serves on 443 with the host's certificate (/etc/xensource/xapi-ssl.pem): the handshake happens
+    on the connection's own thread, at its first read."""
+    transport = "tcp"
+
+    def __init__(self, address, handler, cert, key):
+        self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.tls.load_cert_chain(cert, key)
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, address = super().get_request()
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
 
 
 class UnixServer(_Threading, socketserver.UnixStreamServer):

@@ -14,7 +14,7 @@ its SRs let it and redirects the rest to the master with 302 -- the fake never r
 404: /import_metadata, /import_vdi. "Expect: 100-continue" gets no interim answer, as from XAPI.
 """
 from .export_handlers import ExportHandlers
-from .httpcore import BaseHandler, Fake, TCPServer, UnixServer  # noqa: F401  (tests/fakes/xapi serves these)
+from .httpcore import BaseHandler, Fake, TCPServer, TLSServer, UnixServer  # noqa: F401  (tests/fakes/xapi serves these)
 from .import_handlers import ImportHandlers
 from .rpc import Malformed, json_response, parse_json_call, parse_xml_call, xml_response
 

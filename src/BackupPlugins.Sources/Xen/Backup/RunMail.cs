@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using MailKit.Net.Smtp;
 using MailKit.Security;
@@ -47,7 +46,7 @@ public static class RunMail
         message.Subject = subject;
         message.Date = clock.GetLocalNow();
         message.Body = new TextPart("plain") { Text = body };
-        var ca = settings.CaFile is { } caFile ? LoadCa(caFile) : null;
+        var ca = settings.CaFile is { } caFile ? CaTrust.Load(caFile, "mail_smtp_ca=") : null;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -73,7 +72,7 @@ public static class RunMail
         using var smtp = new SmtpClient { Timeout = 60_000 };
         if (ca is not null)
         {
-            smtp.ServerCertificateValidationCallback = (_, certificate, _, errors) => TrustedBy(ca, certificate, errors);
+            smtp.ServerCertificateValidationCallback = (_, certificate, _, errors) => CaTrust.Validate(ca, certificate, errors);
         }
         var security = settings.Tls switch
         {
@@ -89,40 +88,6 @@ public static class RunMail
         }
         await smtp.SendAsync(message, cancellationToken);
         await smtp.DisconnectAsync(quit: true, cancellationToken);
-    }
-
-    /// <summary>The certificates of a PEM file (a CA, or a bundle of them).</summary>
-    private static X509Certificate2Collection LoadCa(string path)
-    {
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            certificates.ImportFromPemFile(path);
-        }
-        catch (System.Security.Cryptography.CryptographicException ex)
-        {
-            throw new IOException($"mail_smtp_ca={path} is not a PEM certificate file: {ex.Message}", ex);
-        }
-        return certificates.Count > 0 ? certificates : throw new IOException($"mail_smtp_ca={path} holds no certificate (BEGIN CERTIFICATE)");
-    }
-
-    /// <summary>A server certificate the system trusts, or one that chains to <paramref name="ca"/> and names the server.</summary>
-    private static bool TrustedBy(X509Certificate2Collection ca, X509Certificate? certificate, SslPolicyErrors errors)
-    {
-        if (errors == SslPolicyErrors.None)
-        {
-            return true;
-        }
-        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-        {
-            return false;
-        }
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var server = new X509Certificate2(certificate);
-        return chain.Build(server);
     }
 
     private static string Describe(Exception ex) => ex switch

@@ -5,9 +5,11 @@ namespace BackupPlugins.Sources.Xen.Backup;
 
 /// <summary>
 /// A read-only stream over an export's body that writes everything read into a file and hashes it (SHA-256), so that
-/// an export is saved, checked and hashed in one pass. <see cref="DrainAsync"/> saves what the reader left unread.
+/// an export is saved, checked and hashed in one pass. <see cref="DrainAsync"/> saves what the reader left unread. A
+/// source that gives nothing for <paramref name="stall"/> is a <see cref="TimeoutException"/>: a hung XAPI must not
+/// hold the run (and its snapshot) forever.
 /// </summary>
-public sealed class TeeReadStream(Stream source, Stream file) : Stream
+public sealed class TeeReadStream(Stream source, Stream file, TimeSpan stall) : Stream
 {
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -15,7 +17,19 @@ public sealed class TeeReadStream(Stream source, Stream file) : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await source.ReadAsync(buffer, cancellationToken);
+        int n;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            deadline.CancelAfter(stall);
+            try
+            {
+                n = await source.ReadAsync(buffer, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the export sent nothing for {stall.TotalSeconds:0} s (after {Length64} bytes): given up");
+            }
+        }
         if (n > 0)
         {
             await file.WriteAsync(buffer[..n], cancellationToken);

@@ -473,12 +473,12 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         }
     }
 
-    private static async Task<(long Bytes, string Sha256)> WriteAsync(XapiDownload response, string file, Func<TeeReadStream, Task> check,
+    private async Task<(long Bytes, string Sha256)> WriteAsync(XapiDownload response, string file, Func<TeeReadStream, Task> check,
         CancellationToken cancellationToken)
     {
         var body = response.Body;
         await using var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
-        await using var tee = new TeeReadStream(body, output);
+        await using var tee = new TeeReadStream(body, output, options.CallTimeout);
         await check(tee);
         await tee.DrainAsync(cancellationToken);
         await response.EndAsync(cancellationToken); // XAPI's word on the export: a cut one ends like a good one
@@ -488,15 +488,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         return (tee.Length64, sha);
     }
 
-    private IReadOnlyDictionary<string, string> Facts()
-    {
-        var facts = new Dictionary<string, string> { [XenEffects.Endpoint] = options.Endpoint.ToString() };
-        if (options.PasswordFile is { } file)
-        {
-            facts[XenEffects.PasswordFile] = file;
-        }
-        return facts;
-    }
+    private IReadOnlyDictionary<string, string> Facts() => XenEffects.Facts(options.Endpoint, options.PasswordFile);
 
     private static async Task Undo(XenApi api, JournalEntry entry, CancellationToken ct) => await XenEffects.UndoAsync(api, entry, ct);
 
