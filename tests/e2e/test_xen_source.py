@@ -207,3 +207,17 @@ def test_over_https_the_export_and_the_import_go_through_tls_with_the_configured
     finally:
         host.stop()
         xen.teardown()
+
+
+def test_a_vm_name_that_is_not_a_file_name_stays_one_entry_and_writes_nothing_outside(xenhost, xen, fd, work):
+    sr = xen.record("VDI", xen.vm_vdis(xen.vm_refs["web"])[0])["SR"]
+    xen.add_vm("../../x/y", power_state="Halted", disks=[xen.disk(sr, 4 * MiB, {0: b"escape"})])
+    jobid = fd.backup(definition(xenhost, ":vm=\\.\\./\\.\\./x/y"))  # a regex, as vm= takes one
+    assert_ok(fd, jobid)
+    names = [f["fname"] for f in fd.job(jobid)["files"]]
+    assert names[-2:] == ["/@xen/..%2F..%2Fx%2Fy/..%2F..%2Fx%2Fy.xva", "/@xen/..%2F..%2Fx%2Fy/"], names
+    assert not os.path.exists(os.path.join(work, "x"))
+    assert_nothing_left(xen, work)
+    r = fd.restore([jobid], where="", plugin_options=["python3:restore=import"])
+    assert_ok(fd, r)
+    assert [v for v in xen.vms().values() if v["name_label"].startswith("../../x/y-restored-")]

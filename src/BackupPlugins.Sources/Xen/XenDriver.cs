@@ -77,9 +77,9 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
             var vm = all.Single(v => v.Uuid == selected.Uuid);
             var file = options.Mode switch
             {
-                XenMode.VdiExport => $"{vm.Name}.{options.Format}",
-                XenMode.Metadata => $"{vm.Name}-metadata.xva",
-                _ => options.Compress ? $"{vm.Name}.xva.gz" : $"{vm.Name}.xva",
+                XenMode.VdiExport => $"{VmFileName.Of(vm.Name)}.{options.Format}",
+                XenMode.Metadata => $"{VmFileName.Of(vm.Name)}-metadata.xva",
+                _ => options.Compress ? $"{VmFileName.Of(vm.Name)}.xva.gz" : $"{VmFileName.Of(vm.Name)}.xva",
             };
             _vms.Add(new Exported(vm, file));
         }
@@ -98,7 +98,7 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
         Directory.CreateDirectory(_work);
         foreach (var vm in _vms)
         {
-            var dir = Path.Combine(_work, vm.Vm.Name);
+            var dir = Path.Combine(_work, VmFileName.Of(vm.Vm.Name));
             Directory.CreateDirectory(dir);
             foreach (var warning in await VmMetadataFiles.WriteAsync(Api, vm.Vm, dir, cancellationToken))
             {
@@ -158,9 +158,10 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
     {
         foreach (var vm in _vms)
         {
-            var prefix = Encoding.UTF8.GetBytes(Root + vm.Vm.Name);
-            var names = new NamePrefix(PosixPath.FromString(Path.Combine(_work!, vm.Vm.Name)), prefix);
-            var items = new TreeWalker(PosixPath.FromString(Path.Combine(_work!, vm.Vm.Name)), new PathFilter([])).Walk(cancellationToken)
+            var prefix = Encoding.UTF8.GetBytes(Root + VmFileName.Of(vm.Vm.Name));
+            var dir = PosixPath.FromString(Path.Combine(_work!, VmFileName.Of(vm.Vm.Name)));
+            var names = new NamePrefix(dir, prefix);
+            var items = new TreeWalker(dir, new PathFilter([])).Walk(cancellationToken)
                 .Select(names.Rename).ToList();
             foreach (var item in items.SkipLast(1))
             {
@@ -178,7 +179,7 @@ public sealed class XenDriver(XenSettings settings, XenOptions options, JobConte
     public async Task WriteDataAsync(BackupItem item, DataSink sink, CancellationToken cancellationToken)
     {
         var name = Encoding.UTF8.GetString(item.Name);
-        var vm = _vms.Single(v => name == Root + v.Vm.Name + "/" + v.File);
+        var vm = _vms.Single(v => name == Root + VmFileName.Of(v.Vm.Name) + "/" + v.File);
         await using (var export = options.Mode switch
                      {
                          XenMode.VdiExport => await Api.ExportVdiAsync(vm.Disk!, options.Format, cancellationToken),

@@ -74,7 +74,7 @@ internal sealed class XenRestore(XenSettings settings, XenOptions options, JobCo
     {
         var api = _api ?? throw new InvalidOperationException("restore=file writes through paths");
         var name = Encoding.UTF8.GetString(item.Target);
-        var vmName = Path.GetFileName(Path.GetDirectoryName(name)) ?? "vm";
+        var vmName = VmFileName.Decode(Path.GetFileName(Path.GetDirectoryName(name)) ?? "vm");
         var newName = options.Name ?? $"{vmName}-restored-{DateTime.Now:yyyy-MM-dd-HHmmss}";
         try
         {

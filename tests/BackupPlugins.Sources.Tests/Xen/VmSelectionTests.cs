@@ -98,11 +98,11 @@ public sealed class VmSelectionTests
     }
 
     [Fact]
-    public void AVmNamedWithASlash_IsRefused()
+    public void AVmNamedWithASlash_IsSelected_ItsFileNameSaysHowItIsStored()
     {
-        var s = Resolve([Vm(1, "a/b")], "vm-export=a.b");
+        var s = Resolve([Vm(1, "a/b"), Vm(2, "..")], "vm-export=a.b", "vm-export=\\.\\.");
 
-        Assert.Empty(s.VmExport);
-        Assert.Equal(["ERROR - VM 00000000-0000-4000-8000-000000000001 is named \"a/b\", which cannot name its backup directory: rename it"], s.Errors);
+        Assert.Equal("a/b, ..", Names(s.VmExport)); // stored as a%2Fb and %2E%2E (VmFileName)
+        Assert.Empty(s.Errors);
     }
 }

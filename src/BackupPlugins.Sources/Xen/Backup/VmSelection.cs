@@ -92,9 +92,7 @@ public static partial class VmSelection
             errors.Add($"ERROR - duplicate VM name found: {clash.Key} ({string.Join(", ", clash.Select(s => s.Uuid).Distinct())}): " +
                        "their backups would share one directory; select one of them by its UUID or rename one");
         }
-        var unusable = selected.Where(s => s.Name is "" or "." or ".." || s.Name.Contains('/', StringComparison.Ordinal)).ToList();
-        errors.AddRange(unusable.Select(s => $"ERROR - VM {s.Uuid} is named \"{s.Name}\", which cannot name its backup directory: rename it"));
-        var refused = clashes.SelectMany(c => c).Concat(unusable).Select(s => s.Uuid).ToHashSet();
+        var refused = clashes.SelectMany(c => c).Select(s => s.Uuid).ToHashSet();
         var order = vms.Select((v, i) => (v.Uuid, i)).ToDictionary(p => p.Uuid, p => p.i);
         IReadOnlyList<SelectedVm> Of(string key) => kinds[key].Values.Where(s => !refused.Contains(s.Uuid)).OrderBy(s => order[s.Uuid]).ToList();
         return new Selection(Of("metadata-export"), Of("vdi-export"), Of("vm-export"), excluded, warnings, errors);

@@ -277,7 +277,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         {
             var vm = await api.VmByUuidAsync(selected.Uuid, cancellationToken)
                      ?? throw new BackupPluginException(ErrorKind.NotFound, "xen.vm", $"no machines found with UUID {selected.Uuid} (deleted since the selection?)");
-            var vmDir = Path.Combine(config.BackupDir, vm.Name);
+            var vmDir = Path.Combine(config.BackupDir, VmFileName.Of(vm.Name));
             Directory.CreateDirectory(vmDir);
             foreach (var failed in BackupHistory.FailedToRemove(History(vmDir)))
             {
@@ -369,7 +369,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
                 source = await api.SnapshotAsync(vm, snapshotName, cancellationToken);
                 effect = ledger.Note(effect, XenEffects.Snapshot, source.Uuid);
             }
-            var file = Path.Combine(dir, vm.Name + (Compressed ? ".xva.gz" : ".xva"));
+            var file = Path.Combine(dir, VmFileName.Of(vm.Name) + (Compressed ? ".xva.gz" : ".xva"));
             await using var response = await api.ExportAsync(source, Compressed, cancellationToken);
             var (bytes, sha) = await SaveAsync(response, file, async tee =>
             {
@@ -415,7 +415,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
             var snapshot = await api.SnapshotVdiAsync(boot, snapshotName, cancellationToken);
             effect = ledger.Note(effect, XenEffects.Snapshot, snapshot.Uuid);
             var format = config.VdiExportFormat;
-            var file = Path.Combine(dir, $"{vm.Name}.{format}");
+            var file = Path.Combine(dir, $"{VmFileName.Of(vm.Name)}.{format}");
             await using var response = await api.ExportVdiAsync(snapshot, format, cancellationToken);
             var (bytes, sha) = await SaveAsync(response, file, tee => tee.DrainAsync(cancellationToken), cancellationToken);
             if (format == "raw" && bytes != boot.VirtualSize)
@@ -438,7 +438,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     /// </summary>
     private async Task<(string File, long Bytes, string Sha256)> MetadataExportAsync(XenApi api, VmRecord vm, string dir, CancellationToken cancellationToken)
     {
-        var file = Path.Combine(dir, vm.Name + "-metadata.xva");
+        var file = Path.Combine(dir, VmFileName.Of(vm.Name) + "-metadata.xva");
         await using var response = await api.ExportMetadataAsync(vm, cancellationToken);
         var (bytes, sha) = await SaveAsync(response, file, async tee =>
         {
