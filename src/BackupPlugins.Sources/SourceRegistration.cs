@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Sources.Dir;
+using BackupPlugins.Sources.Lvm;
 using BackupPlugins.Sources.Parallels;
 using BackupPlugins.Sources.Virtuozzo;
 using BackupPlugins.Sources.Xen;
@@ -32,6 +33,10 @@ public static class SourceRegistration
         services.AddSingleton(Settings<XenSettings>(configuration, "Xen"));
         services.AddSingleton<ISourceFactory, XenSource>();
         services.AddSingleton<ILeftoverSweeper, XenSweeper>(); // its and the xen backup job's snapshots and blocked starts
+
+        services.AddSingleton(Settings<LvmSettings>(configuration, "Lvm"));
+        services.AddSingleton<ISourceFactory, LvmSource>();
+        services.AddSingleton<ILeftoverSweeper, LvmSweeper>();
         return services;
     }
 

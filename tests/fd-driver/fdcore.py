@@ -194,6 +194,9 @@ class JobCore:
                 kill = self.spec.get("kill_before_data_of")
                 if kill and kill[0] == index:
                     os.kill(kill[1], 9)  # the host dies after handing out the entry, before its data is read
+                pause = self.spec.get("pause_before_data_of")  # [name, seconds]: a slow read, for the tests that act meanwhile
+                if pause and record["fname"] == pause[0]:
+                    time.sleep(pause[1])
                 if not sp.no_read:
                     self.read_data(sp, record)
                 if not self.canceled_or_fatal():
@@ -268,7 +271,11 @@ class JobCore:
         addr = 0
         while True:
             if in_core:
-                data = self.read_full(iop.filedes, buf, count)
+                try:
+                    data = self.read_full(iop.filedes, buf, count)
+                except OSError as e:  # as the core's bread() failing: an error for this file, the job goes on
+                    self.job_message(fd.M_ERROR, "Read error on file %s. ERR=%s\n" % (record["fname"], os.strerror(e.errno)))
+                    break
             else:
                 rio = fd.IoPacket(fd.IO_READ, count=count)
                 self.call("plugin_io", rio)

@@ -21,6 +21,22 @@ public static class MountTable
         return points;
     }
 
+    /// <summary>Where the block device <paramref name="major"/>:<paramref name="minor"/> is mounted (mountinfo's third field), in mount order.</summary>
+    public static IReadOnlyList<string> MountPointsOf(uint major, uint minor)
+    {
+        var device = string.Create(CultureInfo.InvariantCulture, $"{major}:{minor}");
+        var points = new List<string>();
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length > 4 && fields[2] == device && fields[3] == "/")
+            {
+                points.Add(Unescape(fields[4]));
+            }
+        }
+        return points;
+    }
+
     public static bool IsMountPoint(string path) =>
         MountPoints().Contains(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)), StringComparer.Ordinal);
 

@@ -270,6 +270,18 @@ public sealed class Session
         {
             try
             {
+                await _driver.VerifyAsync(CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is BackupPluginException or Tools.ToolFailedException or IOException)
+            {
+                Messages.Add(JobSeverity.Fatal, ex.Message); // what was read is not to be trusted: never "OK"
+                succeeded = false;
+            }
+        }
+        if (succeeded && _driver is not null && Phase == SessionPhase.Streaming)
+        {
+            try
+            {
                 await _driver.CommitAsync(CancellationToken.None);
             }
             catch (Exception ex) when (ex is BackupPluginException or Tools.ToolFailedException or IOException)

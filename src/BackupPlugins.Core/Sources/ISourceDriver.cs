@@ -54,6 +54,12 @@ public interface ISourceDriver
     bool KeepUnseen(byte[] name) => false;
 
     /// <summary>
+    /// Every entry's data has been read (the end of a backup the file daemon ends well): throws when what was read cannot
+    /// be trusted — a snapshot that overflowed meanwhile — and the job fails (a fatal message). Before <see cref="CommitAsync"/>.
+    /// </summary>
+    Task VerifyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
     /// The backup ended well (Bareos job status T or W): keep what must outlive the job, such as the snapshot the
     /// next incremental starts from. Runs before the ledger is undone; not called after a failure or a cancel.
     /// </summary>

@@ -4,16 +4,21 @@ namespace BackupPlugins.Core.Trees;
 /// <summary>
 /// Exclusion rules for a tree, given as globs: a pattern with a leading '/' is anchored at the tree's root
 /// (<c>/cache</c>); any other pattern matches at any depth, against the entry's name (<c>*.tmp</c>) or, if it
-/// contains '/', against the trailing part of its path (<c>build/*.o</c>). An excluded directory is pruned.
+/// contains '/', against the trailing part of its path (<c>build/*.o</c>). An excluded directory is pruned. With
+/// <c>only</c> (paths from the root, as dar's <c>-g</c>), everything outside those trees is excluded too, but for the
+/// directories on the way to them.
 /// </summary>
 public sealed class PathFilter
 {
     private readonly List<Glob> _anchored = [];
     private readonly List<Glob> _names = [];
     private readonly List<Glob> _tails = [];
+    private readonly List<byte[]>? _only;
 
-    public PathFilter(IEnumerable<string> patterns)
+    public PathFilter(IEnumerable<string> patterns, IEnumerable<string>? only = null)
     {
+        var trees = only?.Select(t => t.Trim('/')).Where(t => t.Length > 0).ToList();
+        _only = trees is { Count: > 0 } ? trees.Select(t => System.Text.Encoding.UTF8.GetBytes(t)).ToList() : null;
         foreach (var raw in patterns)
         {
             var pattern = raw.TrimEnd('/');
@@ -40,6 +45,10 @@ public sealed class PathFilter
         if (relative.IsEmpty)
         {
             return false;
+        }
+        if (_only is not null && !OnTheWayToOrInside(relative))
+        {
+            return true;
         }
         foreach (var g in _anchored)
         {
@@ -72,6 +81,22 @@ public sealed class PathFilter
                         return true;
                     }
                 }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Is <paramref name="relative"/> one of the <c>only</c> trees, inside one, or a directory above one?</summary>
+    private bool OnTheWayToOrInside(ReadOnlySpan<byte> relative)
+    {
+        foreach (var tree in _only!)
+        {
+            var t = tree.AsSpan();
+            if (relative.SequenceEqual(t)
+                || (relative.Length > t.Length && relative.StartsWith(t) && relative[t.Length] == (byte)'/')
+                || (t.Length > relative.Length && t.StartsWith(relative) && t[relative.Length] == (byte)'/'))
+            {
+                return true;
             }
         }
         return false;
