@@ -11,6 +11,7 @@ root.Subcommands.Add(SweepCommand.Create(Console.Out));
 root.Subcommands.Add(ZfsCommand.Create(Console.Out, Console.In));
 root.Subcommands.Add(ParallelsCommand.Create(Console.Out, Console.In));
 root.Subcommands.Add(XenCommand.Create(Console.Out, Console.In));
+root.Subcommands.Add(LvmCommand.Create(Console.Out, Console.In));
 root.Subcommands.Add(BpipeReaderCommand.Create(token => new PipeEnd(1, FileAccess.Write, token), Console.Error));
 root.Subcommands.Add(BpipeWriterCommand.Create(token => new PipeEnd(0, FileAccess.Read, token), Console.Error));
 // Termination signals are not System.CommandLine's to handle (it ends the process 2 s after SIGTERM): `serve` stops

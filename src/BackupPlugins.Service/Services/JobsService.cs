@@ -3,6 +3,8 @@ using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Tools;
+using BackupPlugins.Sources.Lvm;
+using BackupPlugins.Sources.Lvm.Backup;
 using BackupPlugins.Sources.Parallels;
 using BackupPlugins.Sources.Xen;
 using BackupPlugins.Sources.Xen.Backup;
@@ -14,7 +16,9 @@ using V1 = BackupPlugins.Protocol.V1;
 namespace BackupPlugins.Service.Services;
 
 /// <summary>Standalone jobs (<c>zfs sync</c>, <c>parallels backup</c>) run here, as host jobs: one call each, mapped onto the job's own class.</summary>
-internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools, ZfsSettings zfs, TimeProvider clock) : V1.Jobs.JobsBase
+internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools, ZfsSettings zfs, LvmSettings lvm, EffectJournal journal,
+    TimeProvider clock)
+    : V1.Jobs.JobsBase
 {
     public override async Task Run(IAsyncStreamReader<V1.JobInput> requestStream, IServerStreamWriter<V1.JobOutput> responseStream,
         ServerCallContext context)
@@ -33,6 +37,8 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
                 (ledger, ct) => ParallelsBackupAsync(request.ParallelsBackup, console, ledger, ct), console.Stopping),
             V1.JobRequest.JobOneofCase.XenBackup => await jobs.RunAsync("xen-backup", console,
                 (ledger, ct) => XenBackupAsync(request.XenBackup, console, ledger, ct), console.Stopping),
+            V1.JobRequest.JobOneofCase.LvmBackup => await jobs.RunAsync("lvm-backup", console,
+                (ledger, ct) => LvmBackupAsync(request.LvmBackup, console, ledger, ct), console.Stopping),
             _ => throw new BackupPluginException(ErrorKind.BadInput, "job.unknown", $"this host does not know the job {request.JobCase}"),
         };
         await console.EndAsync(code);
@@ -53,6 +59,26 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
         }
         var options = new ParallelsBackupOptions(request.DryRun, request.Vm.Length == 0 ? null : request.Vm);
         return await new ParallelsBackup(settings, options, console, ledger, tools, clock).RunAsync(cancellationToken);
+    }
+
+    private async Task<int> LvmBackupAsync(V1.LvmBackupRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)
+    {
+        LvmBackupConfig config;
+        LvmBackupOptions options;
+        try
+        {
+            config = LvmBackupConfig.Load(request.Spec);
+            options = new LvmBackupOptions(RunLog.Parse(request.Level.Length > 0 ? request.Level : "WARNING"), request.Noop);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        {
+            foreach (var line in ex.Message.Split('\n'))
+            {
+                await console.Out.WriteLineAsync($"ERROR:backup:{line}");
+            }
+            return 2;
+        }
+        return await new LvmBackup(config, options, lvm, console, ledger, journal, tools, clock).RunAsync(cancellationToken);
     }
 
     private async Task<int> XenBackupAsync(V1.XenBackupRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Globalization;
 using BackupPlugins.Core.Errors;
-using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Lvm;
@@ -17,20 +16,21 @@ public sealed class FillWatch
     private readonly string _vg;
     private readonly string _snapshot;
     private readonly int _limit;
-    private readonly JobMessageQueue _messages;
+    private readonly Action<string> _warn;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private double _warnedAt;
     private volatile string? _overflow;
 
-    private FillWatch(LvmTool lvm, string vg, string snapshot, int limit, JobMessageQueue messages)
+    private FillWatch(LvmTool lvm, string vg, string snapshot, int limit, Action<string> warn)
     {
-        (_lvm, _vg, _snapshot, _limit, _messages) = (lvm, vg, snapshot, limit, messages);
+        (_lvm, _vg, _snapshot, _limit, _warn) = (lvm, vg, snapshot, limit, warn);
     }
 
-    public static FillWatch Start(LvmTool lvm, string vg, string snapshot, int limit, TimeSpan every, JobMessageQueue messages)
+    /// <summary>Starts looking every <paramref name="every"/>; <paramref name="warn"/> takes the warnings (the job log).</summary>
+    public static FillWatch Start(LvmTool lvm, string vg, string snapshot, int limit, TimeSpan every, Action<string> warn)
     {
-        var watch = new FillWatch(lvm, vg, snapshot, limit, messages);
+        var watch = new FillWatch(lvm, vg, snapshot, limit, warn);
         watch._loop = watch.LoopAsync(every);
         return watch;
     }
@@ -74,7 +74,7 @@ public sealed class FillWatch
             }
             catch (ToolFailedException ex)
             {
-                _messages.Warning($"lvm: cannot look at the fill of {_vg}/{_snapshot}: {ex.Message}");
+                _warn($"lvm: cannot look at the fill of {_vg}/{_snapshot}: {ex.Message}");
             }
         }
     }
@@ -91,7 +91,7 @@ public sealed class FillWatch
         if (found.SnapPercent is { } percent && percent >= _limit && percent >= _warnedAt + 5)
         {
             _warnedAt = percent;
-            _messages.Warning(string.Create(CultureInfo.InvariantCulture,
+            _warn(string.Create(CultureInfo.InvariantCulture,
                 $"lvm: snapshot {_vg}/{_snapshot} is {percent:0.00}% full (fill_limit={_limit}); if it overflows the job fails: raise snapshot_size"));
         }
     }

@@ -60,7 +60,8 @@ public sealed class LvmDriver(LvmTool lvm, LvmOptions options, LvmSettings setti
         context.Ledger.Note(snapshot, LvmEffects.Uuid, made.Uuid);
         context.Messages.Info(string.Create(CultureInfo.InvariantCulture,
             $"lvm: snapshot {options.Vg}/{SnapshotName} of {Volume} taken ({options.SnapshotSize}: {made.Size} bytes of copy-on-write space)"));
-        _watch = FillWatch.Start(lvm, options.Vg, SnapshotName, options.FillLimit, TimeSpan.FromSeconds(settings.FillPollSeconds), context.Messages);
+        _watch = FillWatch.Start(lvm, options.Vg, SnapshotName, options.FillLimit, TimeSpan.FromSeconds(settings.FillPollSeconds),
+            context.Messages.Warning);
         context.Ledger.Add($"stop watching {options.Vg}/{SnapshotName}", _ => _watch.StopAsync());
 
         var device = lvm.Device(options.Vg, SnapshotName);

@@ -58,7 +58,7 @@ public sealed partial record LvmOptions(
             }
         }
         var size = reader.String("snapshot_size")!;
-        if (!SizePattern().IsMatch(size))
+        if (!LvmTool.IsSize(size))
         {
             reader.Problem($"option \"snapshot_size\" must be a size such as 2G or 500M, or N%ORIGIN, N%FREE, N%VG, got \"{size}\"");
         }
@@ -84,7 +84,4 @@ public sealed partial record LvmOptions(
 
     [GeneratedRegex("^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")]
     private static partial Regex LvmName();
-
-    [GeneratedRegex(@"^([0-9]+(\.[0-9]+)?[bBsSkKmMgGtTpPeE]?|[0-9]+%(ORIGIN|FREE|VG|PVS))$")]
-    private static partial Regex SizePattern();
 }

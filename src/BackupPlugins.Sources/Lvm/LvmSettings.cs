@@ -16,4 +16,7 @@ public sealed record LvmSettings
     /// <summary>Seconds between two looks at a snapshot's fill while a job reads it.</summary>
     public int FillPollSeconds { get; init; } = 10;
     public int CommandTimeoutSeconds { get; init; } = 300;
+    /// <summary><c>lvm backup</c>: the archiver and the mirror (Debian's dar and rsync).</summary>
+    public string Dar { get; init; } = "dar";
+    public string Rsync { get; init; } = "rsync";
 }

@@ -20,7 +20,7 @@ public sealed record LogicalVolume(string Name, string VolumeGroup, string Attri
 /// named columns with a separator and byte units (never its default layout, which changed between LVM versions and
 /// broke the seed); "Failed to find logical volume" makes a lookup null, any other failure is the command's.
 /// </summary>
-public sealed class LvmTool(IToolRunner runner, LvmSettings settings, string? session = null)
+public sealed partial class LvmTool(IToolRunner runner, LvmSettings settings, string? session = null)
 {
     private const string Columns = "lv_name,vg_name,lv_attr,origin,snap_percent,lv_size,lv_uuid";
 
@@ -62,6 +62,12 @@ public sealed class LvmTool(IToolRunner runner, LvmSettings settings, string? se
 
     /// <summary>The device of <c>vg/lv</c> under the device root (<c>/dev/vg/lv</c>).</summary>
     public string Device(string vg, string lv) => Path.Combine(settings.DeviceRoot, vg, lv);
+
+    /// <summary>A size lvcreate takes: <c>2G</c>, <c>500m</c>, <c>1.5T</c>, or <c>N%ORIGIN</c>, <c>N%FREE</c>, <c>N%VG</c>, <c>N%PVS</c>.</summary>
+    public static bool IsSize(string size) => SizePattern().IsMatch(size);
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^([0-9]+(\.[0-9]+)?[bBsSkKmMgGtTpPeE]?|[0-9]+%(ORIGIN|FREE|VG|PVS))$")]
+    private static partial System.Text.RegularExpressions.Regex SizePattern();
 
     /// <summary><c>--size 2G</c>, or <c>--extents 20%ORIGIN</c> for the <c>%</c> forms (<c>%ORIGIN</c>, <c>%FREE</c>, <c>%VG</c>).</summary>
     public static string[] SizeArguments(string size) => size.Contains('%', StringComparison.Ordinal) ? ["--extents", size] : ["--size", size];
