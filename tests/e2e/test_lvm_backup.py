@@ -217,7 +217,8 @@ def test_dar_exit_11_is_a_warning_unless_the_policy_says_fail(node):
     assert_nothing_left(node)
 
 
-def test_a_killed_run_leaves_its_snapshot_and_mounts_to_the_next_run_which_cleans_them(node):
+def kill_mid_dar(node):
+    """Starts a run whose dar sleeps, and SIGKILLs the command and its embedded host once everything is mounted."""
     node.fault("dar -c", sleep=60)
     p = subprocess.Popen(node.argv(), stdout=subprocess.PIPE, text=True, env=dict(os.environ, WITH_FAULTS=node.faults),
                          start_new_session=True)
@@ -225,9 +226,23 @@ def test_a_killed_run_leaves_its_snapshot_and_mounts_to_the_next_run_which_clean
     while len([m for m in node.lvm.mounts() if "/lvm/mnt/" in m]) < 2:
         assert time.time() < deadline and p.poll() is None
         time.sleep(0.1)
-    os.killpg(p.pid, signal.SIGKILL)  # the command and its embedded host: nobody cleans up now
+    os.killpg(p.pid, signal.SIGKILL)  # the command, its embedded host and dar: nobody cleans up now
     p.communicate(timeout=30)
     assert node.lvm.leftovers()["snapshots"] == ["data/host-xub-precise-backsnap"]
+    json.dump({}, open(node.faults, "w"))
+
+
+def test_a_killed_runs_leftovers_are_undone_by_the_sweep(node):
+    kill_mid_dar(node)
+    s = subprocess.run([host_binary(), "sweep", "--socket", os.path.join(node.work, "no-host.sock"), "--config", node.host_config],
+                       capture_output=True, text=True)
+    assert s.stdout.startswith("leftovers: 4\n"), s.stdout + s.stderr
+    assert "  lvm snapshot data/host-xub-precise-backsnap: removed" in s.stdout, s.stdout
+    assert_nothing_left(node)
+
+
+def test_a_killed_run_leaves_its_snapshot_and_mounts_to_the_next_run_which_cleans_them(node):
+    kill_mid_dar(node)
     code, lines, err = node.run()  # the run undoes what the journal says the killed one left, then goes as usual
     assert code == 1, "\n".join(lines) + err
     mnt = os.path.join(node.work, "lvm", "mnt", "data", "host-xub-precise-backsnap")

@@ -221,3 +221,23 @@ def test_bad_options_are_said_at_once(lvm, lvmhost, fd, work):
                     'option "bind" holds "boot": each must be an absolute path other than /, without . or ..'):
         assert problem in text, text
     assert lvm.calls() == []
+
+
+def test_bpipe_reader_archives_the_volume_through_the_host_and_the_writer_restores_it_exactly(lvm, lvmhost, work):
+    from conftest import host_binary
+    srv = mounted_origin(lvm, work)
+    try:
+        expected = snapshot(srv)
+        env = {k: v for k, v in os.environ.items() if k != "BACKUP_PLUGINS_SOCKET"}
+        archive = subprocess.run([host_binary(), "bpipe-reader", "--source", "lvm", "--socket", lvmhost.socket, "vg=vg0", "lv=data"],
+                                 capture_output=True, env=env)
+        assert archive.returncode == 0, archive.stderr
+        assert b"backup-plugins bpipe-reader: lvm: snapshot vg0/bp-data-" in archive.stderr, archive.stderr
+        assert_nothing_left(lvm, work)
+        where = os.path.join(work, "r")
+        r = subprocess.run([host_binary(), "bpipe-writer", "--socket", lvmhost.socket, "--where", where], input=archive.stdout,
+                           capture_output=True, env=env)
+        assert r.returncode == 0, r.stderr
+        assert diff(expected, snapshot(where + srv)) == []
+    finally:
+        subprocess.run(["umount", srv], check=False)

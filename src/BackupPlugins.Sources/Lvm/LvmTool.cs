@@ -73,7 +73,7 @@ public sealed partial class LvmTool(IToolRunner runner, LvmSettings settings, st
     public static string[] SizeArguments(string size) => size.Contains('%', StringComparison.Ordinal) ? ["--extents", size] : ["--size", size];
 
     /// <summary>Rows of <see cref="Columns"/> (leading blanks trimmed, as lvs indents them).</summary>
-    internal static IReadOnlyList<LogicalVolume> Parse(string output)
+    public static IReadOnlyList<LogicalVolume> Parse(string output)
     {
         var volumes = new List<LogicalVolume>();
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
