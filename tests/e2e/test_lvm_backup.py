@@ -346,3 +346,14 @@ def test_source_type_dir_backs_up_source_root(node, work):
     problems = diff(snapshot(src, with_root_times=False), snapshot(out, with_root_times=False))  # -R's own times are not archived
     assert problems == [], "\n".join(problems)
     assert node.lvm.calls() == []
+
+
+def test_a_second_run_into_the_same_target_is_refused_while_one_runs(node):
+    import fcntl
+    with open(os.path.join(node.target, ".lvm-backup.lock"), "a") as held:  # as a run in progress holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, lines, _ = node.run()
+    assert code == 2
+    assert ("ERROR:backup:another lvm backup into %s is running (lock %s/.lvm-backup.lock); try again when it has finished"
+            % (node.target, node.target)) in lines, lines
+    assert node.lvm.calls() == [] and not os.path.exists(node.month())

@@ -14,6 +14,22 @@ public sealed class FileLock : IAsyncDisposable
 
     private FileLock(int fd) => _fd = fd;
 
+    /// <summary>
+    /// A standalone job's run lock, taken at once or not at all: when it is held, "another <paramref name="whatRuns"/>
+    /// is running (lock PATH); try again when it has finished" (<paramref name="code"/>).
+    /// </summary>
+    public static async Task<FileLock> AcquireRunLockAsync(string path, string code, string whatRuns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AcquireAsync(path, TimeSpan.Zero, cancellationToken);
+        }
+        catch (BackupPluginException ex) when (ex.Code == "lock.timeout")
+        {
+            throw new BackupPluginException(ErrorKind.Precondition, code, $"another {whatRuns} is running (lock {path}); try again when it has finished");
+        }
+    }
+
     public static async Task<FileLock> AcquireAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var bytes = PosixPath.FromString(path);

@@ -56,19 +56,9 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
         return _errors > 0 ? 2 : _warnings > 0 ? 1 : 0;
     }
 
-    private async Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(config.StatusDirectory, ".backupParallels.lock");
-        try
-        {
-            return await FileLock.AcquireAsync(path, TimeSpan.Zero, cancellationToken);
-        }
-        catch (BackupPluginException ex) when (ex.Code == "lock.timeout")
-        {
-            throw new BackupPluginException(ErrorKind.Precondition, "parallels.running",
-                $"another parallels backup with the status directory {config.StatusDirectory} is running (lock {path}); try again when it has finished");
-        }
-    }
+    private Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
+        FileLock.AcquireRunLockAsync(Path.Combine(config.StatusDirectory, ".backupParallels.lock"), "parallels.running",
+            $"parallels backup with the status directory {config.StatusDirectory}", cancellationToken);
 
     /// <summary>The VMs of <c>prlctl list -a -j</c> (not containers), in its order; with <c>--vm</c>, that one (by name or UUID).</summary>
     private async Task<IReadOnlyList<(string Uuid, string Name)>> VirtualMachinesAsync(CancellationToken cancellationToken)

@@ -76,14 +76,14 @@ public sealed class LvmBackup(LvmBackupConfig config, LvmBackupOptions options, 
 
     private async Task<IAsyncDisposable?> LockAsync(CancellationToken cancellationToken)
     {
-        var path = Path.Combine(config.Target, LockName);
         try
         {
-            return await Core.Trees.FileLock.AcquireAsync(path, TimeSpan.Zero, cancellationToken);
+            return await Core.Trees.FileLock.AcquireRunLockAsync(Path.Combine(config.Target, LockName), "lvm.running",
+                $"lvm backup into {config.Target}", cancellationToken);
         }
-        catch (BackupPluginException ex) when (ex.Code == "lock.timeout")
+        catch (BackupPluginException ex)
         {
-            await _log.ErrorAsync($"another lvm backup into {config.Target} is running (lock {path}); try again when it has finished");
+            await _log.ErrorAsync(ex.Message);
             return null;
         }
     }

@@ -209,19 +209,9 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
         await Log($"  {key}: {string.Join(", ", list)}");
     }
 
-    private async Task<IAsyncDisposable> LockAsync(CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(config.BackupDir, ".VmBackup.lock");
-        try
-        {
-            return await FileLock.AcquireAsync(path, TimeSpan.Zero, cancellationToken);
-        }
-        catch (BackupPluginException ex) when (ex.Code == "lock.timeout")
-        {
-            throw new BackupPluginException(ErrorKind.Precondition, "xen.running",
-                $"another xen backup into {config.BackupDir} is running (lock {path}); try again when it has finished");
-        }
-    }
+    private Task<FileLock> LockAsync(CancellationToken cancellationToken) =>
+        FileLock.AcquireRunLockAsync(Path.Combine(config.BackupDir, ".VmBackup.lock"), "xen.running", $"xen backup into {config.BackupDir}",
+            cancellationToken);
 
     private void CheckWritable()
     {
