@@ -33,7 +33,7 @@ def status(host):
     ("source=dir", 'option "path" is required for source=dir'),
     ("source=dir:path=srv/data", 'option "path" must be an absolute path, got "srv/data"'),
     ("source=dir:path=/srv:lock_timeout=soon", 'option "lock_timeout" must be a whole number from 0 to 86400, got "soon"'),
-    ("source=tape:path=/srv", 'unknown source "tape" (known: dir, parallels, vz7, xen, zfs)'),
+    ("source=tape:path=/srv", 'unknown source "tape" (known: dir, lvm, parallels, vz7, xen, zfs)'),
     ("path=/srv", 'option "source" is required'),
 ])
 def test_bad_options_fail_the_job_with_a_message_naming_the_option(host, fd, options, expected):
