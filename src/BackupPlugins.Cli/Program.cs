@@ -8,6 +8,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(StatusCommand.Create(Console.Out));
 root.Subcommands.Add(SourcesCommand.Create(Console.Out));
 root.Subcommands.Add(SweepCommand.Create(Console.Out));
+root.Subcommands.Add(CheckCommand.Create(Console.Out));
 root.Subcommands.Add(ZfsCommand.Create(Console.Out, Console.In));
 root.Subcommands.Add(ParallelsCommand.Create(Console.Out, Console.In));
 root.Subcommands.Add(XenCommand.Create(Console.Out, Console.In));

@@ -21,6 +21,14 @@ internal sealed class ControlService(
     public override Task<V1.GetVersionResponse> GetVersion(V1.GetVersionRequest request, ServerCallContext context) =>
         Task.FromResult(new V1.GetVersionResponse { Version = Version, Protocol = "backupplugins.v1" });
 
+    public override Task<V1.CheckResponse> Check(V1.CheckRequest request, ServerCallContext context) =>
+        Task.FromResult(request.WhatCase switch
+        {
+            V1.CheckRequest.WhatOneofCase.Plugin => new Checker(catalog, logger).Plugin(request.Plugin),
+            V1.CheckRequest.WhatOneofCase.Config => Checker.Config(request.Config),
+            _ => throw new BackupPluginException(ErrorKind.BadInput, "check.what", "check what? give a plugin string or a configuration file"),
+        });
+
     public override Task<V1.GetStatusResponse> GetStatus(V1.GetStatusRequest request, ServerCallContext context)
     {
         var reply = new V1.GetStatusResponse { Version = Version, Started = Timestamp.FromDateTimeOffset(clock.Started) };
