@@ -40,6 +40,46 @@ public static class SourceRegistration
         return services;
     }
 
+    /// <summary>The sections <see cref="AddSourceDrivers"/> binds (keep the two alike).</summary>
+    private static readonly (string Name, Type Settings)[] Sections =
+    [
+        ("Vz7", typeof(Vz7Settings)), ("Zfs", typeof(ZfsSettings)), ("Parallels", typeof(ParallelsSettings)), ("Xen", typeof(XenSettings)),
+        ("Lvm", typeof(LvmSettings)),
+    ];
+
+    private static readonly string[] TopLevel = ["StateDirectory", "Sources", "Logging", "Serilog"];
+
+    /// <summary>
+    /// A host configuration read as the host reads it, every problem at once: each source's section bound strictly
+    /// (a misspelt key or a value of the wrong type is an error); sections and top-level keys no one reads are warnings
+    /// (names compared as the configuration compares them: without case).
+    /// </summary>
+    public static (IReadOnlyList<string> Problems, IReadOnlyList<string> Warnings) Check(IConfiguration configuration)
+    {
+        var problems = new List<string>();
+        var warnings = new List<string>();
+        foreach (var (name, type) in Sections)
+        {
+            try
+            {
+                configuration.GetSection("Sources:" + name).Get(type, o => o.ErrorOnUnknownConfiguration = true);
+            }
+            catch (InvalidOperationException ex)
+            {
+                problems.Add($"Sources:{name}: {ex.Message}");
+            }
+        }
+        foreach (var section in configuration.GetSection("Sources").GetChildren().Where(c => !Sections.Any(s => string.Equals(s.Name, c.Key, StringComparison.OrdinalIgnoreCase))))
+        {
+            warnings.Add($"Sources:{section.Key} is read by no source (known: {string.Join(", ", Sections.Select(s => s.Name))})");
+        }
+        foreach (var key in configuration.GetChildren().Select(c => c.Key).Where(k => !TopLevel.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        {
+            warnings.Add($"{key} is read by nothing in the host (known: StateDirectory, Sources)");
+        }
+        return (problems, warnings);
+    }
+
     /// <summary>A source's section of the host configuration; a misspelt key is an error, not a silent default.</summary>
     private static T Settings<T>(IConfiguration configuration, string source) where T : new() =>
         configuration.GetSection("Sources:" + source).Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? new T();

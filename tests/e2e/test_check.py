@@ -72,3 +72,31 @@ def test_each_kind_of_configuration_is_known_and_a_missing_file_is_said(work):
         assert code == 1 and len(lines) == 1 and lines[0].startswith("error: ") and "missing.ini" in lines[0], (kind, lines)
     code, lines, _ = check(work, "config", "bacula", os.path.join(work, "x"))
     assert (code, lines) == (1, ["error: unknown kind bacula: give zfs-sync, parallels, xen or lvm"])
+
+
+def test_a_bpipe_line_is_checked_as_its_reader_would_send_it(work):
+    line = ("bpipe:file=/@lvm/data/root.pax:reader=/usr/bin/backup-plugins bpipe-reader --source lvm --socket /run/x.sock vg=data "
+            "lv=root snapshot_size=20%ORIGIN:writer=/usr/bin/backup-plugins bpipe-writer --where %w")
+    code, lines, err = check(work, "bpipe", line)
+    assert (code, lines) == (0, ["ok: source=lvm: vg=data, lv=root, snapshot_size=20%ORIGIN"]), err
+    code, lines, _ = check(work, "bpipe", "bpipe:/x.pax:backup-plugins bpipe-reader --source dir path=srv:backup-plugins bpipe-writer")
+    assert (code, lines) == (1, ['error: option "path" must be an absolute path, got "srv"']), lines  # Bacula's positional form
+    code, lines, _ = check(work, "bpipe", "bpipe:file=/x:reader=tar cf - /srv:writer=tar xf -")
+    assert (code, lines) == (1, ['error: the writer "tar xf -" is not backup-plugins bpipe-writer: a restore would not go back '
+                                 'through the host']), lines
+
+
+def test_a_host_configuration_is_read_as_the_host_reads_it(work):
+    good = os.path.join(work, "good.json")
+    with open(good, "w") as f:
+        f.write('{"StateDirectory": "/var/lib/backup-plugins", "Sources": {"Lvm": {"FillPollSeconds": 5}, "Xen": {"CaFile": "/etc/x.pem"}}}')
+    code, lines, err = check(work, "host-config", good)
+    assert (code, lines) == (0, ["ok: %s: sources Lvm, Xen, state in /var/lib/backup-plugins" % good]), err
+    bad = os.path.join(work, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"Sources": {"Lvm": {"FillPolSeconds": 5}, "Zfs": {"Zfs": "zfs"}, "Lvn": {}}, "StateDir": "/x"}')
+    code, lines, _ = check(work, "host-config", bad)
+    assert code == 1
+    assert lines[0].startswith("error: Sources:Lvm: ") and "FillPolSeconds" in lines[0], lines
+    assert "warning: Sources:Lvn is read by no source (known: Vz7, Zfs, Parallels, Xen, Lvm)" in lines, lines
+    assert "warning: StateDir is read by nothing in the host (known: StateDirectory, Sources)" in lines, lines

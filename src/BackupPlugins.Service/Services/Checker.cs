@@ -8,6 +8,7 @@ using BackupPlugins.Sources.Lvm.Backup;
 using BackupPlugins.Sources.Parallels;
 using BackupPlugins.Sources.Xen.Backup;
 using BackupPlugins.Sources.Zfs.Sync;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using V1 = BackupPlugins.Protocol.V1;
 
@@ -55,16 +56,58 @@ internal sealed class Checker(SourceCatalog catalog, ILogger logger)
             {
                 reply.Warnings.Add("module_path is missing: python3-fd then finds the module only on its own Plugin Directory");
             }
-            var definition = PluginDefinition.Parse(PluginDefinition.StripCommand(text));
-            reply.Warnings.AddRange(definition.Warnings);
-            var factory = catalog.Get(definition["source"]);
-            factory.Create(definition, Context());
-            reply.Summary = $"source={factory.Name}: " + string.Join(", ", definition.Keys.Where(k => k != "source").Select(k => $"{k}={definition[k]}"));
+            Definition(PluginDefinition.StripCommand(text), reply);
         }
         catch (BackupPluginException ex)
         {
             reply.Problems.AddRange(ex.Message.Split("; "));
         }
+        return reply;
+    }
+
+    /// <summary>Plugin options without the module (what a bpipe-reader line gives): <c>source=…:key=value…</c>.</summary>
+    public V1.CheckResponse Options(string text)
+    {
+        var reply = new V1.CheckResponse();
+        try
+        {
+            Definition(text, reply);
+        }
+        catch (BackupPluginException ex)
+        {
+            reply.Problems.AddRange(ex.Message.Split("; "));
+        }
+        return reply;
+    }
+
+    private void Definition(string text, V1.CheckResponse reply)
+    {
+        var definition = PluginDefinition.Parse(text);
+        reply.Warnings.AddRange(definition.Warnings);
+        var factory = catalog.Get(definition["source"]);
+        factory.Create(definition, Context());
+        reply.Summary = $"source={factory.Name}: " + string.Join(", ", definition.Keys.Where(k => k != "source").Select(k => $"{k}={definition[k]}"));
+    }
+
+    /// <summary>A host configuration as the host reads it: JSON, and each source's section bound strictly (a misspelt key is an error).</summary>
+    public static V1.CheckResponse HostConfig(string path)
+    {
+        var reply = new V1.CheckResponse();
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = new ConfigurationBuilder().AddJsonFile(path, optional: false).Build();
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            reply.Problems.Add($"{path}: {ex.Message.Split('\n')[0]}");
+            return reply;
+        }
+        var (problems, warnings) = Sources.SourceRegistration.Check(configuration);
+        reply.Problems.AddRange(problems);
+        reply.Warnings.AddRange(warnings);
+        reply.Summary = $"{path}: sources {string.Join(", ", configuration.GetSection("Sources").GetChildren().Select(c => c.Key))}" +
+                        $", state in {configuration["StateDirectory"] ?? EffectJournal.DefaultDirectory}";
         return reply;
     }
 

@@ -26,6 +26,8 @@ internal sealed class ControlService(
         {
             V1.CheckRequest.WhatOneofCase.Plugin => new Checker(catalog, logger).Plugin(request.Plugin),
             V1.CheckRequest.WhatOneofCase.Config => Checker.Config(request.Config),
+            V1.CheckRequest.WhatOneofCase.Options => new Checker(catalog, logger).Options(request.Options),
+            V1.CheckRequest.WhatOneofCase.HostConfig => Checker.HostConfig(request.HostConfig),
             _ => throw new BackupPluginException(ErrorKind.BadInput, "check.what", "check what? give a plugin string or a configuration file"),
         });
 
