@@ -241,3 +241,35 @@ def test_bpipe_reader_archives_the_volume_through_the_host_and_the_writer_restor
         assert diff(expected, snapshot(where + srv)) == []
     finally:
         subprocess.run(["umount", srv], check=False)
+
+
+def test_status_shows_the_running_job_and_what_it_holds(lvm, lvmhost, fd, work):
+    import json
+    from conftest import host_binary
+    srv = mounted_origin(lvm, work)
+    seen = {}
+
+    def look():
+        deadline = time.time() + 30
+        while time.time() < deadline and "json" not in seen:
+            r = subprocess.run([host_binary(), "status", "--json", "--socket", lvmhost.socket], capture_output=True, text=True)
+            status = json.loads(r.stdout)
+            if [s for s in status["sessions"] if s["phase"] == "streaming"]:
+                seen["json"] = status
+                seen["text"] = subprocess.run([host_binary(), "status", "--socket", lvmhost.socket], capture_output=True, text=True).stdout
+            time.sleep(0.2)
+    try:
+        t = threading.Thread(target=look)
+        t.start()
+        jobid = fd.backup(definition(lvmhost, "vg=vg0:lv=data"), pause_before_data_of=[srv + "/big.bin", 4])
+        t.join()
+        assert_ok(fd, jobid)
+        [session] = seen["json"]["sessions"]
+        assert (session["job_id"], session["source"], session["phase"]) == (jobid, "lvm", "streaming")
+        snap = "bp-data-%d" % jobid
+        assert "lvremove vg0/%s" % snap in session["undo"] and "unmount %s/lvm/mnt/vg0/%s" % (work, snap) in session["undo"], session
+        assert session["bytes_per_second"] >= 0 and int(session["files"]) > 0
+        assert "    holds, to undo: lvremove vg0/%s" % snap in seen["text"].splitlines(), seen["text"]
+        assert [line for line in seen["text"].splitlines() if "source=lvm  phase=streaming" in line and " MB/s  since " in line]
+    finally:
+        subprocess.run(["umount", srv], check=False)

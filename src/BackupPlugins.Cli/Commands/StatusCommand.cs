@@ -4,24 +4,37 @@ using BackupPlugins.Protocol.V1;
 
 namespace BackupPlugins.Cli.Commands;
 
-/// <summary><c>status</c>: sessions with their phase and pending undo steps, and the commands running now.</summary>
+/// <summary>
+/// <c>status [--json]</c>: sessions and standalone jobs with their phase, files, bytes and rate, and what each holds and
+/// will undo (snapshots, mounts, suspended VMs, locks); the commands running now. <c>--json</c>: the host's answer as
+/// JSON (proto3's JSON mapping, field names as in control.proto), for monitoring.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create(TextWriter output)
     {
         var socket = CommonOptions.Socket();
-        var command = new Command("status", "show the host's sessions and running commands") { socket };
+        var json = new Option<bool>("--json") { Description = "print the status as JSON" };
+        var command = new Command("status", "show the host's sessions, what they hold, and running commands") { socket, json };
         command.SetAction((parse, _) => HostClient.RunAsync(parse.GetValue(socket)!, output, async channel =>
         {
             var status = await new Control.ControlClient(channel).GetStatusAsync(new GetStatusRequest());
+            if (parse.GetValue(json))
+            {
+                await output.WriteLineAsync(new Google.Protobuf.JsonFormatter(Google.Protobuf.JsonFormatter.Settings.Default
+                    .WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true)).Format(status));
+                return;
+            }
             await output.WriteLineAsync($"backup-plugins {status.Version}, up since {status.Started.ToDateTimeOffset():u}, listening on {string.Join(", ", status.Listening)}");
             await output.WriteLineAsync($"sessions: {status.Sessions.Count}");
             foreach (var s in status.Sessions)
             {
-                await output.WriteLineAsync($"  {s.Id}  job {s.JobId} {s.JobName}  source={s.Source}  phase={s.Phase}  files={s.Files} bytes={s.Bytes}");
+                await output.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"  {s.Id}  job {s.JobId} {s.JobName}  source={s.Source}  phase={s.Phase}  files={s.Files} bytes={s.Bytes} " +
+                    $"rate={s.BytesPerSecond / 1e6:0.0} MB/s  since {s.Started.ToDateTimeOffset():u}"));
                 foreach (var undo in s.Undo)
                 {
-                    await output.WriteLineAsync($"    pending undo: {undo}");
+                    await output.WriteLineAsync($"    holds, to undo: {undo}");
                 }
             }
             await output.WriteLineAsync($"running commands: {status.Commands.Count}");

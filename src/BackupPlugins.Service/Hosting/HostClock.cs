@@ -5,4 +5,6 @@ namespace BackupPlugins.Service.Hosting;
 public sealed class HostClock(TimeProvider time)
 {
     public DateTimeOffset Started { get; } = time.GetUtcNow();
+
+    public DateTimeOffset Now => time.GetUtcNow();
 }

@@ -46,6 +46,7 @@ internal sealed class ControlService(
                 Id = s.Id, JobId = s.Job.JobId, JobName = s.Job.JobName, Source = s.Source ?? "", Phase = s.Phase.ToString().ToLowerInvariant(),
                 Started = Timestamp.FromDateTimeOffset(s.Started), LastCall = Timestamp.FromDateTimeOffset(s.LastCall),
                 Files = (ulong)s.Files, Bytes = (ulong)s.Bytes,
+                BytesPerSecond = s.Bytes / Math.Max(0.001, (clock.Now - s.Started).TotalSeconds),
             };
             status.Undo.AddRange(s.Ledger.Pending);
             reply.Sessions.Add(status);
