@@ -14,10 +14,11 @@ internal static class ServeCommand
     {
         var socket = CommonOptions.Socket();
         var tcp = new Option<string?>("--tcp") { Description = "also listen on this loopback address:port (control, health and reflection only)" };
+        var metrics = new Option<string?>("--metrics") { Description = "serve /metrics for Prometheus on this loopback address:port (HTTP/1.1)" };
         var allowGroup = new Option<string[]>("--allow-group") { Description = "groups allowed on the socket besides root (default: bareos)", DefaultValueFactory = _ => ["bareos"] };
         var stall = new Option<int>("--stall-timeout") { Description = "seconds without progress before a data stream is cut", DefaultValueFactory = _ => 120 };
         var config = new Option<string?>("--config") { Description = "JSON file with source settings (tool paths, VZ7 directories); embedded defaults without it" };
-        var command = new Command("serve", "run the host") { socket, tcp, allowGroup, stall, config };
+        var command = new Command("serve", "run the host") { socket, tcp, metrics, allowGroup, stall, config };
         command.SetAction(async (parse, cancellationToken) =>
         {
             IPEndPoint? endpoint = null;
@@ -26,10 +27,17 @@ internal static class ServeCommand
                 await Console.Error.WriteLineAsync($"backup-plugins: --tcp {text} is not an address:port such as 127.0.0.1:50051");
                 return 2;
             }
+            IPEndPoint? metricsEndpoint = null;
+            if (parse.GetValue(metrics) is { } metricsText && !IPEndPoint.TryParse(metricsText, out metricsEndpoint))
+            {
+                await Console.Error.WriteLineAsync($"backup-plugins: --metrics {metricsText} is not an address:port such as 127.0.0.1:9464");
+                return 2;
+            }
             var settings = new HostSettings
             {
                 SocketPath = Path.GetFullPath(parse.GetValue(socket)!),
                 Tcp = endpoint,
+                Metrics = metricsEndpoint,
                 AllowedGroups = parse.GetValue(allowGroup) ?? [],
                 StallTimeout = TimeSpan.FromSeconds(parse.GetValue(stall)),
                 ConfigFile = parse.GetValue(config) is { } file ? Path.GetFullPath(file) : null,

@@ -29,6 +29,7 @@ public sealed class Session
     private readonly Dictionary<string, BackupItem> _errors = [];
     private long _files;
     private long _bytes;
+    private long _entryBytes;
 
     private readonly TimeProvider _clock;
 
@@ -52,6 +53,21 @@ public sealed class Session
     public JobFacts Job { get; private set; }
     public PluginDefinition Options { get; } = new();
     public SessionPhase Phase { get; private set; } = SessionPhase.Loaded;
+
+    /// <summary>Told of every change of phase, with the time spent in the phase left (metrics).</summary>
+    public ISessionObserver? Observer { get; init; }
+
+    private DateTimeOffset _phaseSince;
+
+    private void MoveTo(SessionPhase phase)
+    {
+        var now = _clock.GetUtcNow();
+        var left = Phase;
+        Phase = phase;
+        var spent = now - (_phaseSince == default ? Started : _phaseSince);
+        _phaseSince = now;
+        Observer?.PhaseChanged(this, left, phase, spent);
+    }
     public CleanupLedger Ledger { get; }
     public JobMessageQueue Messages { get; } = new();
     public JobContext Context { get; private set; }
@@ -59,6 +75,9 @@ public sealed class Session
     public DateTimeOffset LastCall { get; private set; }
     public long Files => Interlocked.Read(ref _files);
     public long Bytes => Interlocked.Read(ref _bytes);
+
+    /// <summary>The sizes of the regular files handed out (whether the file daemon then read them or, in an Incremental, not).</summary>
+    public long EntryBytes => Interlocked.Read(ref _entryBytes);
     public string? Source => Options["source"];
     public ISourceDriver? Driver => _driver;
 
@@ -91,11 +110,11 @@ public sealed class Session
             var factory = _catalog.Get(Options["source"]);
             _driver = factory.Create(Options, Context);
             await _driver.PrepareAsync(linked.Token);
-            Phase = SessionPhase.Prepared;
+            MoveTo(SessionPhase.Prepared);
             await _driver.SnapshotAsync(linked.Token);
-            Phase = SessionPhase.Snapshot;
+            MoveTo(SessionPhase.Snapshot);
             StartProducer(_driver);
-            Phase = SessionPhase.Streaming;
+            MoveTo(SessionPhase.Streaming);
         });
     }
 
@@ -163,6 +182,10 @@ public sealed class Session
                     }
                     items.Add(item);
                     Interlocked.Increment(ref _files);
+                    if (item.Kind == EntryKind.Regular)
+                    {
+                        Interlocked.Add(ref _entryBytes, item.Stat.Size);
+                    }
                 }
             }
         });
@@ -231,7 +254,7 @@ public sealed class Session
             _restore = driver as IRestoreDriver ?? throw new BackupPluginException(ErrorKind.BadInput,
                 "restore.unsupported", $"source={factory.Name} cannot restore files");
             await _restore.BeginRestoreAsync(cancellationToken);
-            Phase = SessionPhase.Restoring;
+            MoveTo(SessionPhase.Restoring);
         });
 
     /// <summary>A restore entry whose data the core writes into a data socket (FileOpen on restore); null if none.</summary>
@@ -333,7 +356,7 @@ public sealed class Session
             {
                 return;
             }
-            Phase = SessionPhase.Cleaning;
+            MoveTo(SessionPhase.Cleaning);
             // The walk must stop before anything it reads from (a mount, a snapshot) is undone.
             await _stopProducer.CancelAsync();
             if (_producer is not null)
@@ -345,7 +368,7 @@ public sealed class Session
             {
                 Messages.Add(JobSeverity.Error, failure);
             }
-            Phase = failed || failures.Count > 0 ? SessionPhase.Failed : SessionPhase.Ended;
+            MoveTo(failed || failures.Count > 0 ? SessionPhase.Failed : SessionPhase.Ended);
             _logger.LogInformation("Session {Session} (job {JobId}) ended: {Reason}", Id, Job.JobId, reason);
         }
         finally

@@ -19,12 +19,15 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
 
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(12);
 
+    /// <summary>Given to every session opened (the host's metrics).</summary>
+    public ISessionObserver? Observer { get; init; }
+
     public IReadOnlyList<Session> All => _sessions.Values.OrderBy(s => s.Started).ToList();
 
     public Session Open(string connection, JobFacts job)
     {
         var id = $"j{job.JobId}-{Guid.NewGuid():N}"[..20];
-        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"), clock, journal);
+        var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"), clock, journal) { Observer = Observer };
         _sessions[id] = session;
         _logger.LogInformation("Session {Session} opened for job {JobId} ({JobName})", id, job.JobId, job.JobName);
         return session;

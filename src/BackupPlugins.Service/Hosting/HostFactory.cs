@@ -10,6 +10,7 @@ using BackupPlugins.Tools;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
+using Prometheus;
 using Serilog;
 
 namespace BackupPlugins.Service.Hosting;
@@ -81,6 +82,14 @@ public static class HostFactory
                 }
                 kestrel.Listen(settings.Tcp, listen => listen.Protocols = HttpProtocols.Http2);
             }
+            if (settings.Metrics is not null)
+            {
+                if (!System.Net.IPAddress.IsLoopback(settings.Metrics.Address))
+                {
+                    throw new ArgumentException($"--metrics {settings.Metrics} is not a loopback address; metrics are served to a local Prometheus only");
+                }
+                kestrel.Listen(settings.Metrics, listen => listen.Protocols = HttpProtocols.Http1);
+            }
         });
 
         var services = builder.Services;
@@ -103,7 +112,8 @@ public static class HostFactory
             : EffectJournal.DefaultDirectory));
         services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<SourceCatalog>(), sp.GetRequiredService<IToolRunner>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EffectJournal>())
-            { IdleTimeout = settings.IdleTimeout });
+            { IdleTimeout = settings.IdleTimeout, Observer = sp.GetRequiredService<Metrics.HostMetrics>() });
+        services.AddSingleton(sp => new Metrics.HostMetrics(() => Held(sp), ControlService.Version));
         services.AddSingleton(sp => new StandaloneJobRegistry(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<EffectJournal>()));
         services.AddSingleton<DataSocketServer>();
@@ -142,15 +152,25 @@ public static class HostFactory
         app.MapGrpcService<JobsService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        if (settings.Metrics is not null)
+        {
+            app.MapMetrics("/metrics").RequireHost($"*:{settings.Metrics.Port}");
+        }
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             File.SetUnixFileMode(settings.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
             if (!settings.Embedded)
             {
                 Console.Error.WriteLine($"backup-plugins {ControlService.Version} listening on unix:{settings.SocketPath}" +
-                (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp} (control, health, reflection)"));
+                (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp} (control, health, reflection)") +
+                (settings.Metrics is null ? "" : $", metrics on http://{settings.Metrics}/metrics"));
             }
         });
         return app;
     }
+
+    /// <summary>What each running job holds now (its pending undo steps), by source: Bareos sessions and standalone jobs.</summary>
+    private static IEnumerable<(string Source, int Held)> Held(IServiceProvider services) =>
+        services.GetRequiredService<SessionRegistry>().All.Select(s => (s.Source ?? "none", s.Ledger.Pending.Count))
+            .Concat(services.GetRequiredService<StandaloneJobRegistry>().All.Select(j => (j.Name, j.Ledger.Pending.Count)));
 }

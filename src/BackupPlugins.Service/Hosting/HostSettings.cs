@@ -12,6 +12,11 @@ public sealed record HostSettings
     public string SocketPath { get; init; } = DefaultSocket;
     /// <summary>Optional loopback TCP endpoint for grpcurl: control, health and reflection only.</summary>
     public IPEndPoint? Tcp { get; init; }
+    /// <summary>
+    /// Optional loopback endpoint serving <c>/metrics</c> over HTTP/1.1 for Prometheus (a port of its own: the TCP
+    /// listener speaks HTTP/2 without TLS, which Kestrel cannot offer beside HTTP/1.1 on one cleartext port).
+    /// </summary>
+    public IPEndPoint? Metrics { get; init; }
     /// <summary>Peers (by SO_PEERCRED) allowed on the Unix sockets: these uids, or members of these groups.</summary>
     public IReadOnlyList<uint> AllowedUids { get; init; } = [0];
     public IReadOnlyList<string> AllowedGroups { get; init; } = ["bareos"];

@@ -33,7 +33,9 @@ internal sealed class SessionHousekeeping(SessionRegistry sessions, IEnumerable<
             {
                 foreach (var sweeper in sweepers)
                 {
-                    foreach (var leftover in await sweeper.SweepAsync(dryRun: false, cancellationToken))
+                    var found = await sweeper.SweepAsync(dryRun: false, cancellationToken);
+                    Metrics.HostMetrics.SweptLeftovers(found);
+                    foreach (var leftover in found)
                     {
                         logger.LogWarning("Start-up sweep: {Kind} {Name} removed={Removed}{Detail}", leftover.Kind, leftover.Name,
                             leftover.Removed, (leftover.Error ?? leftover.Note) is { } detail ? " " + detail : "");

@@ -99,7 +99,12 @@ internal sealed class ControlService(
                 "bpipe commands are running jobs on their own hosts; sweep when they are done");
         foreach (var sweeper in sweepers)
         {
-            foreach (var l in await sweeper.SweepAsync(request.DryRun, context.CancellationToken))
+            var found = await sweeper.SweepAsync(request.DryRun, context.CancellationToken);
+            if (!request.DryRun)
+            {
+                Metrics.HostMetrics.SweptLeftovers(found);
+            }
+            foreach (var l in found)
             {
                 reply.Leftovers.Add(new V1.Leftover
                 {
