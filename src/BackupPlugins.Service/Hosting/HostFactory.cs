@@ -34,7 +34,8 @@ public static class HostFactory
             .MinimumLevel.Override("Grpc", Serilog.Events.LogEventLevel.Warning)
             .Enrich.FromLogContext()
             .WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose,
-                outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}"));
+                // the journal stamps each line itself: no second time stamp there
+                outputTemplate: (SystemdNotify.UnderJournal ? "" : "{Timestamp:HH:mm:ss.fff} ") + "{Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}"));
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(settings.SocketPath))!);
         File.Delete(settings.SocketPath);
@@ -156,11 +157,16 @@ public static class HostFactory
         {
             app.MapMetrics("/metrics").RequireHost($"*:{settings.Metrics.Port}");
         }
+        if (!settings.Embedded)
+        {
+            app.Lifetime.ApplicationStopping.Register(() => SystemdNotify.Send("STOPPING=1\nSTATUS=stopping: cleaning up running jobs"));
+        }
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             File.SetUnixFileMode(settings.SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
             if (!settings.Embedded)
             {
+                SystemdNotify.Send($"READY=1\nSTATUS=listening on unix:{settings.SocketPath}\nMAINPID={Environment.ProcessId}");
                 Console.Error.WriteLine($"backup-plugins {ControlService.Version} listening on unix:{settings.SocketPath}" +
                 (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp} (control, health, reflection)") +
                 (settings.Metrics is null ? "" : $", metrics on http://{settings.Metrics}/metrics"));
