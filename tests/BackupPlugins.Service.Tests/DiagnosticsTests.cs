@@ -39,7 +39,7 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
         var files = reply.FileDescriptorResponse.FileDescriptorProto.Select(FileDescriptorProto.Parser.ParseFrom).ToList();
         var control = files.Single(f => f.Name == "backupplugins/v1/control.proto");
         var service = Assert.Single(control.Service);
-        Assert.Equal(["GetVersion", "GetStatus", "ListSources", "Sweep"], service.Method.Select(m => m.Name));
+        Assert.Equal(["GetVersion", "GetStatus", "ListSources", "Sweep", "Check"], service.Method.Select(m => m.Name));
     }
 
     [Fact]
