@@ -23,6 +23,16 @@ public static class HostFactory
 
     public static WebApplication Build(HostSettings settings, Action<IServiceCollection>? configure = null)
     {
+        if (settings.Tcp is not null && !System.Net.IPAddress.IsLoopback(settings.Tcp.Address) && settings.Tls is null)
+        {
+            throw new ArgumentException($"--tcp {settings.Tcp} is not a loopback address: another address is served only with TLS and " +
+                                        "client certificates (--tls-cert, --tls-key, --tls-client-ca)");
+        }
+        if (settings.Metrics is not null && !System.Net.IPAddress.IsLoopback(settings.Metrics.Address))
+        {
+            throw new ArgumentException($"--metrics {settings.Metrics} is not a loopback address; metrics are served to a local Prometheus only");
+        }
+        var tls = settings.Tls is { } files ? TcpTlsListener.Load(files) : default;
         var builder = WebApplication.CreateSlimBuilder();
         if (settings.ConfigFile is not null)
         {
@@ -77,18 +87,17 @@ public static class HostFactory
             });
             if (settings.Tcp is not null)
             {
-                if (!System.Net.IPAddress.IsLoopback(settings.Tcp.Address))
+                kestrel.Listen(settings.Tcp, listen =>
                 {
-                    throw new ArgumentException($"--tcp {settings.Tcp} is not a loopback address; the TCP listener is for local diagnostics only");
-                }
-                kestrel.Listen(settings.Tcp, listen => listen.Protocols = HttpProtocols.Http2);
+                    listen.Protocols = HttpProtocols.Http2;
+                    if (tls.Certificate is not null)
+                    {
+                        TcpTlsListener.Use(listen, tls.Certificate, tls.ClientCa);
+                    }
+                });
             }
             if (settings.Metrics is not null)
             {
-                if (!System.Net.IPAddress.IsLoopback(settings.Metrics.Address))
-                {
-                    throw new ArgumentException($"--metrics {settings.Metrics} is not a loopback address; metrics are served to a local Prometheus only");
-                }
                 kestrel.Listen(settings.Metrics, listen => listen.Protocols = HttpProtocols.Http1);
             }
         });
@@ -168,7 +177,7 @@ public static class HostFactory
             {
                 SystemdNotify.Send($"READY=1\nSTATUS=listening on unix:{settings.SocketPath}\nMAINPID={Environment.ProcessId}");
                 Console.Error.WriteLine($"backup-plugins {ControlService.Version} listening on unix:{settings.SocketPath}" +
-                (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp} (control, health, reflection)") +
+                (settings.Tcp is null ? "" : $" and tcp:{settings.Tcp}{(settings.Tls is null ? "" : " (TLS, client certificates)")} (control, health, reflection)") +
                 (settings.Metrics is null ? "" : $", metrics on http://{settings.Metrics}/metrics"));
             }
         });

@@ -3,6 +3,9 @@ using System.Net;
 
 namespace BackupPlugins.Service.Hosting;
 
+/// <summary>The TCP listener's TLS: the host's certificate and key, and the CA of the clients' certificates (PEM files).</summary>
+public sealed record TcpTls(string Certificate, string Key, string ClientCa);
+
 /// <summary>How the host listens and whom it serves.</summary>
 public sealed record HostSettings
 {
@@ -17,6 +20,11 @@ public sealed record HostSettings
     /// listener speaks HTTP/2 without TLS, which Kestrel cannot offer beside HTTP/1.1 on one cleartext port).
     /// </summary>
     public IPEndPoint? Metrics { get; init; }
+    /// <summary>
+    /// TLS for the TCP listener: a PEM certificate and key, and the PEM CA that client certificates must chain to (every
+    /// client must present one). Required for a TCP address other than loopback; optional on loopback.
+    /// </summary>
+    public TcpTls? Tls { get; init; }
     /// <summary>Peers (by SO_PEERCRED) allowed on the Unix sockets: these uids, or members of these groups.</summary>
     public IReadOnlyList<uint> AllowedUids { get; init; } = [0];
     public IReadOnlyList<string> AllowedGroups { get; init; } = ["bareos"];
