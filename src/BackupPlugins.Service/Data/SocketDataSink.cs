@@ -40,11 +40,12 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
     public override Task CopyFromSocketAsync(Socket source, CancellationToken cancellationToken)
     {
         var inFd = (int)source.Handle;
-        var pipe = Pipe();
+        KernelPipe? pipe = null; // made on the pump's thread, so that whatever ends the pump closes it
         nint inPipe = 0;
         var eof = false;
         return PumpAsync("splice", outFd =>
         {
+            pipe ??= Pipe();
             while (inPipe == 0 && !eof)
             {
                 cancellationToken.ThrowIfCancellationRequested(); // a cancel shuts the source down, which would read as its end
@@ -77,7 +78,7 @@ internal sealed partial class SocketDataSink(Socket socket, WatchedStream stream
                 inPipe -= moved;
             }
             return moved;
-        }, cancellationToken, onCancel: () => source.Shutdown(SocketShutdown.Both), onEnd: pipe.Dispose);
+        }, cancellationToken, onCancel: () => source.Shutdown(SocketShutdown.Both), onEnd: () => pipe?.Dispose());
     }
 
     /// <summary>

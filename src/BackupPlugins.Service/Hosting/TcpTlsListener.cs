@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Security.Cryptography;
+using BackupPlugins.Core.Tls;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -16,22 +17,15 @@ internal static class TcpTlsListener
     /// <summary>The certificate and the clients' CA, read now: a bad file stops the host before it starts, with its name.</summary>
     public static (X509Certificate2 Certificate, X509Certificate2Collection ClientCa) Load(TcpTls tls)
     {
-        X509Certificate2 certificate;
-        var clientCa = new X509Certificate2Collection();
         try
         {
-            certificate = X509Certificate2.CreateFromPemFile(tls.Certificate, tls.Key);
-            clientCa.ImportFromPemFile(tls.ClientCa);
+            var clientCa = CaTrust.Load(tls.ClientCa, "--tls-client-ca");
+            return (X509Certificate2.CreateFromPemFile(tls.Certificate, tls.Key), clientCa);
         }
         catch (Exception ex) when (ex is CryptographicException or IOException)
         {
             throw new ArgumentException($"the TCP listener's TLS files cannot be read ({tls.Certificate}, {tls.Key}, {tls.ClientCa}): {ex.Message}", ex);
         }
-        if (clientCa.Count == 0)
-        {
-            throw new ArgumentException($"--tls-client-ca {tls.ClientCa} holds no certificate (BEGIN CERTIFICATE)");
-        }
-        return (certificate, clientCa);
     }
 
     public static void Use(ListenOptions listen, X509Certificate2 certificate, X509Certificate2Collection clientCa)
@@ -40,16 +34,7 @@ internal static class TcpTlsListener
         {
             https.ServerCertificate = certificate;
             https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-            https.ClientCertificateValidation = (client, _, _) => ChainsTo(client, clientCa);
+            https.ClientCertificateValidation = (client, _, _) => CaTrust.ChainsTo(client, clientCa);
         });
-    }
-
-    private static bool ChainsTo(X509Certificate2 client, X509Certificate2Collection ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(client);
     }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Tls;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;

@@ -54,10 +54,7 @@ public sealed class RunLog(IJobConsole console, RunLog.Level threshold)
         {
             return Task.CompletedTask;
         }
-        lock (console)
-        {
-            return console.Out.WriteLineAsync($"{level.ToString().ToUpperInvariant()}:backup:{text}");
-        }
+        return console.Out.WriteLineAsync($"{level.ToString().ToUpperInvariant()}:backup:{text}"); // a job console's writer takes whole lines from any thread
     }
 
     /// <summary>Python's repr of a str: single quotes unless it holds one and no double quote; backslash escapes.</summary>

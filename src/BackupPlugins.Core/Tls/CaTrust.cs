@@ -3,12 +3,13 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace BackupPlugins.Sources.Xen;
+namespace BackupPlugins.Core.Tls;
 
 /// <summary>
 /// Trust in a TLS server that the system's store does not vouch for: certificates from a PEM file the operator gives
 /// (a CA, a bundle, or a server's own self-signed certificate), to which the server's certificate must chain — with
-/// its name still checked. Used for XAPI over https and for the SMTP server of the status mail.
+/// its name still checked (<see cref="Validate"/>: XAPI over https, the SMTP server of the xen status mail); or a
+/// client's certificate that must chain to the CA and nowhere else (<see cref="ChainsTo"/>: the host's TCP listener).
 /// </summary>
 public static class CaTrust
 {
@@ -38,11 +39,17 @@ public static class CaTrust
         {
             return false;
         }
+        using var server = new X509Certificate2(certificate);
+        return ChainsTo(server, trusted);
+    }
+
+    /// <summary>Does <paramref name="certificate"/> chain to one of <paramref name="trusted"/> (and only those: the system's store is not asked)?</summary>
+    public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection trusted)
+    {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        using var server = new X509Certificate2(certificate);
-        return chain.Build(server);
+        return chain.Build(certificate);
     }
 }
