@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text.Json;
+using BackupPlugins.Core.Config;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Sources.Dir;
 using BackupPlugins.Sources.Lvm;
@@ -19,22 +21,22 @@ public static class SourceRegistration
     {
         services.AddSingleton<ISourceFactory, DirectorySource>();
 
-        services.AddSingleton(Settings<Vz7Settings>(configuration, "Vz7"));
+        AddSettings<Vz7Settings>(services, configuration, "Vz7");
         services.AddSingleton<ISourceFactory, Vz7Source>();
         services.AddSingleton<ILeftoverSweeper, Vz7Sweeper>();
 
-        services.AddSingleton(Settings<ZfsSettings>(configuration, "Zfs"));
+        AddSettings<ZfsSettings>(services, configuration, "Zfs");
         services.AddSingleton<ISourceFactory, ZfsSource>();
         services.AddSingleton<ILeftoverSweeper, ZfsSweeper>();
 
-        services.AddSingleton(Settings<ParallelsSettings>(configuration, "Parallels"));
+        AddSettings<ParallelsSettings>(services, configuration, "Parallels");
         services.AddSingleton<ISourceFactory, ParallelsSource>();
         services.AddSingleton<ILeftoverSweeper, ParallelsSweeper>(); // its and the standalone parallels backup's suspends, clones, snapshots
-        services.AddSingleton(Settings<XenSettings>(configuration, "Xen"));
+        AddSettings<XenSettings>(services, configuration, "Xen");
         services.AddSingleton<ISourceFactory, XenSource>();
         services.AddSingleton<ILeftoverSweeper, XenSweeper>(); // its and the xen backup job's snapshots and blocked starts
 
-        services.AddSingleton(Settings<LvmSettings>(configuration, "Lvm"));
+        AddSettings<LvmSettings>(services, configuration, "Lvm");
         services.AddSingleton<ISourceFactory, LvmSource>();
         services.AddSingleton<ILeftoverSweeper, LvmSweeper>();
         return services;
@@ -78,6 +80,33 @@ public static class SourceRegistration
             warnings.Add($"{key} is read by nothing in the host (known: StateDirectory, Sources)");
         }
         return (problems, warnings);
+    }
+
+    /// <summary>
+    /// Replaces each source's settings with those of <paramref name="configuration"/> (checked first with
+    /// <see cref="Check"/>); jobs that run keep what they started with. Returns the sections that changed.
+    /// </summary>
+    public static IReadOnlyList<string> Reload(IConfiguration configuration, IEnumerable<IReloadable> settings)
+    {
+        var changed = new List<string>();
+        foreach (var reloadable in settings)
+        {
+            var (name, type) = Sections.Single(s => s.Settings == reloadable.SettingsType);
+            var fresh = configuration.GetSection("Sources:" + name).Get(type, o => o.ErrorOnUnknownConfiguration = true) ?? Activator.CreateInstance(type)!;
+            if (JsonSerializer.Serialize(fresh, type) != JsonSerializer.Serialize(reloadable.CurrentValue, type))
+            {
+                reloadable.Replace(fresh);
+                changed.Add("Sources:" + name);
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>A source's settings, replaceable by a reload (<see cref="Reload"/>).</summary>
+    private static void AddSettings<T>(IServiceCollection services, IConfiguration configuration, string source) where T : class, new()
+    {
+        services.AddSingleton(new Reloadable<T>(Settings<T>(configuration, source)));
+        services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<Reloadable<T>>());
     }
 
     /// <summary>A source's section of the host configuration; a misspelt key is an error, not a silent default.</summary>

@@ -129,6 +129,10 @@ public static class HostFactory
         services.AddSingleton<DataSocketServer>();
         services.AddHostedService(sp => sp.GetRequiredService<DataSocketServer>());
         services.AddHostedService<SessionHousekeeping>();
+        if (!settings.Embedded)
+        {
+            services.AddHostedService<ConfigReload>(); // SIGHUP; an embedded host's command takes SIGHUP as stop
+        }
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<ErrorMapping>();

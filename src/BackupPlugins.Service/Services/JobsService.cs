@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Config;
 using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
@@ -16,7 +17,7 @@ using V1 = BackupPlugins.Protocol.V1;
 namespace BackupPlugins.Service.Services;
 
 /// <summary>Standalone jobs (<c>zfs sync</c>, <c>parallels backup</c>) run here, as host jobs: one call each, mapped onto the job's own class.</summary>
-internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools, ZfsSettings zfs, LvmSettings lvm, EffectJournal journal,
+internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools, Reloadable<ZfsSettings> zfs, Reloadable<LvmSettings> lvm, EffectJournal journal,
     TimeProvider clock)
     : V1.Jobs.JobsBase
 {
@@ -78,7 +79,7 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
             }
             return 2;
         }
-        return await new LvmBackup(config, options, lvm, console, ledger, journal, tools, clock).RunAsync(cancellationToken);
+        return await new LvmBackup(config, options, lvm.Current, console, ledger, journal, tools, clock).RunAsync(cancellationToken);
     }
 
     private async Task<int> XenBackupAsync(V1.XenBackupRequest request, IJobConsole console, CleanupLedger ledger, CancellationToken cancellationToken)
@@ -119,6 +120,6 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
         }
         var options = new SyncOptions(request.ToUsb, request.DeviceDir, request.DryRun, request.Confirm, request.Rollback, request.ForceFull,
             !request.NoIntermediates, request.HasKeep ? request.Keep : null, request.LockDir);
-        return await new ZfsSync(new ZfsTool(tools, zfs.Zfs, zfs.Zpool), settings, options, console, ledger, clock).RunAsync(cancellationToken);
+        return await new ZfsSync(new ZfsTool(tools, zfs.Current.Zfs, zfs.Current.Zpool), settings, options, console, ledger, clock).RunAsync(cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Config;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
@@ -12,10 +13,11 @@ namespace BackupPlugins.Sources.Lvm;
 /// checked to be the one the job made (<see cref="LvmEffects"/>). Only recorded names are looked at: a <c>bp-*</c>
 /// volume made by hand is never touched.
 /// </summary>
-public sealed class LvmSweeper(LvmSettings settings, IToolRunner runner, EffectJournal journal, ILogger<LvmSweeper> logger) : ILeftoverSweeper
+public sealed class LvmSweeper(Reloadable<LvmSettings> reloadable, IToolRunner runner, EffectJournal journal, ILogger<LvmSweeper> logger) : ILeftoverSweeper
 {
     public async Task<IReadOnlyList<Leftover>> SweepAsync(bool dryRun, CancellationToken cancellationToken)
     {
+        var settings = reloadable.Current;
         var lvm = new LvmTool(runner, settings);
         var found = new List<Leftover>();
         foreach (var entry in journal.Leftovers(LvmEffects.Source))

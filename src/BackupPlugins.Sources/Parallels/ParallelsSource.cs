@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Config;
 using BackupPlugins.Core.Options;
 using BackupPlugins.Core.Sources;
 
 namespace BackupPlugins.Sources.Parallels;
 
 /// <summary><c>source=parallels</c>: a Parallels / Virtuozzo virtual machine's bundle, consistent, file by file.</summary>
-public sealed class ParallelsSource(ParallelsSettings settings) : ISourceFactory
+public sealed class ParallelsSource(Reloadable<ParallelsSettings> settings) : ISourceFactory
 {
     public string Name => "parallels";
     public string Description => "a Parallels / Virtuozzo VM: its bundle, consistent (suspend + reflink clone, suspend, or snapshot); " +
@@ -13,5 +14,5 @@ public sealed class ParallelsSource(ParallelsSettings settings) : ISourceFactory
     public IReadOnlyList<OptionSpec> Options => ParallelsOptions.Specs;
 
     public ISourceDriver Create(PluginDefinition options, JobContext context) =>
-        new ParallelsDriver(settings, ParallelsOptions.Read(options), context);
+        new ParallelsDriver(settings.Current, ParallelsOptions.Read(options), context);
 }

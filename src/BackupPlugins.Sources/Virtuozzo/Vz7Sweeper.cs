@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Config;
 using BackupPlugins.Core.Posix;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
@@ -14,10 +15,11 @@ namespace BackupPlugins.Sources.Virtuozzo;
 /// <c>bp-*</c> under the mount root and snapshots <c>0bac0bac-*</c> that carry our prefix but that no job of ours
 /// recorded.
 /// </summary>
-public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, EffectJournal journal, ILogger<Vz7Sweeper> logger) : ILeftoverSweeper
+public sealed class Vz7Sweeper(Reloadable<Vz7Settings> reloadable, IToolRunner runner, EffectJournal journal, ILogger<Vz7Sweeper> logger) : ILeftoverSweeper
 {
     public async Task<IReadOnlyList<Leftover>> SweepAsync(bool dryRun, CancellationToken cancellationToken)
     {
+        var settings = reloadable.Current;
         var ploop = new PloopTool(settings, runner, session: null);
         var found = new List<Leftover>();
         var recorded = new HashSet<string>(StringComparer.Ordinal);
@@ -27,12 +29,12 @@ public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, EffectJ
             found.Add(await Leftover.UndoAsync(journal, entry, $"vz7 {entry.Kind}", Vz7Effects.Describe(entry), dryRun,
                 () => Vz7Effects.UndoAsync(ploop, entry, cancellationToken), logger));
         }
-        found.AddRange(ForeignMounts(recorded));
-        found.AddRange(await ForeignSnapshotsAsync(ploop, recorded, cancellationToken));
+        found.AddRange(ForeignMounts(settings, recorded));
+        found.AddRange(await ForeignSnapshotsAsync(settings, ploop, recorded, cancellationToken));
         return found;
     }
 
-    private IEnumerable<Leftover> ForeignMounts(HashSet<string> recorded)
+    private static IEnumerable<Leftover> ForeignMounts(Vz7Settings settings, HashSet<string> recorded)
     {
         if (!Directory.Exists(settings.MountRoot))
         {
@@ -44,7 +46,7 @@ public sealed class Vz7Sweeper(Vz7Settings settings, IToolRunner runner, EffectJ
         }
     }
 
-    private async Task<IEnumerable<Leftover>> ForeignSnapshotsAsync(PloopTool ploop, HashSet<string> recorded, CancellationToken cancellationToken)
+    private async Task<IEnumerable<Leftover>> ForeignSnapshotsAsync(Vz7Settings settings, PloopTool ploop, HashSet<string> recorded, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(settings.PrivateRoot))
         {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Config;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Tools;
@@ -12,10 +13,11 @@ namespace BackupPlugins.Sources.Zfs;
 /// no listing of every snapshot on the machine: a snapshot received by a restore, a held base, or a <c>@bp-…</c>
 /// made by hand is never touched.
 /// </summary>
-public sealed class ZfsSweeper(ZfsSettings settings, IToolRunner runner, EffectJournal journal, ILogger<ZfsSweeper> logger) : ILeftoverSweeper
+public sealed class ZfsSweeper(Reloadable<ZfsSettings> reloadable, IToolRunner runner, EffectJournal journal, ILogger<ZfsSweeper> logger) : ILeftoverSweeper
 {
     public async Task<IReadOnlyList<Leftover>> SweepAsync(bool dryRun, CancellationToken cancellationToken)
     {
+        var settings = reloadable.Current;
         var zfs = new ZfsTool(runner, settings.Zfs, settings.Zpool);
         var found = new List<Leftover>();
         foreach (var entry in journal.Leftovers(ZfsEffects.Source))
