@@ -106,13 +106,15 @@ public class DiagnosticsTests(HostFixture host) : IClassFixture<HostFixture>
     {
         using var tcp = host.TcpChannel();
         using var call = new Jobs.JobsClient(tcp).Run();
-        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            await call.RequestStream.WriteAsync(new JobInput { Start = new JobRequest { ZfsSync = new ZfsSyncRequest { Config = "/etc/zbackup.ini" } } });
-            await call.ResponseStream.MoveNext(CancellationToken.None);
-        });
+        // The refusal comes on the call's headers, before any message: read it without writing first. (Writing first
+        // raced the refusal: a write that meets the already-ended stream fails with the transport's status instead.)
+        var ex = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
         Assert.Equal("the jobs service is served on the Unix socket only", ex.Status.Detail);
+        await Assert.ThrowsAnyAsync<Exception>(() => call.RequestStream.WriteAsync(new JobInput
+        {
+            Start = new JobRequest { ZfsSync = new ZfsSyncRequest { Config = "/etc/zbackup.ini" } },
+        })); // and no job can be started on it
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """`backup-plugins zfs sync` (the seed zbackup's job) on real ZFS: zfs-fuse pools on file vdevs, the USB pool
 found through a by-partuuid directory, imported and exported by the sync."""
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -41,6 +43,58 @@ def test_first_run_to_an_empty_usb_pool_sends_in_full_and_exports(zfsw):
     host, usb = zfsw.snapshots(src), zfsw.snapshots(dst)
     assert len(host) == 1 and DATE.match(host[0][0]) and usb == host  # same name, same guid
     assert "verified %s@%s: guid %d" % (dst, host[0][0], host[0][1]) in lines
+
+
+SLOW_RECEIVE = """#!/bin/sh
+# zfs, its receive fed at about 16 MiB/s: a transfer that lasts seconds
+if [ "$1" = receive ]; then
+    /usr/bin/python3 -c '
+import sys, time
+source, sink, start, n = sys.stdin.buffer, sys.stdout.buffer, time.monotonic(), 0
+while True:
+    chunk = source.read1(1 << 20)
+    if not chunk:
+        break
+    sink.write(chunk)
+    n += len(chunk)
+    time.sleep(max(0, n / (16 << 20) - (time.monotonic() - start)))
+sink.flush()
+' | %s "$@"
+    exit $?
+fi
+exec %s "$@"
+"""
+
+
+def test_a_long_transfer_prints_progress_lines_and_its_done_line_when_not_on_a_terminal(zfsw):
+    prepare(zfsw)
+    with open(os.path.join(zfsw.work, "hostmnt", "data", "big.bin"), "wb") as f:
+        f.write(os.urandom(48 << 20))  # incompressible
+    zfs = os.path.join(zfsw.work, "zfs")
+    with open(zfs, "w") as f:
+        f.write(SLOW_RECEIVE % (shutil.which("zfs"), shutil.which("zfs")))
+    os.chmod(zfs, 0o755)
+    with open(zfsw.host_config, "w") as f:
+        json.dump({"StateDirectory": os.path.join(zfsw.work, "state"), "Sources": {"Zfs": {"Zfs": zfs}}}, f)
+    zfsw.write_config()
+    r = zfsw.sync("usb", "--progress-interval", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    src, dst = zfsw.host_pool + "/data", zfsw.usb_pool + "/data"
+    sending = next(i for i, l in enumerate(lines) if l.startswith("%s -> %s: sending " % (src, dst)))
+    sent = next(i for i, l in enumerate(lines) if l.startswith("sent %s@" % src))
+    progress = [l for l in lines if l.startswith("progress: ")]
+    done = [l for l in lines if l.startswith("done: ")]
+    assert progress, r.stdout
+    # The total is zfs-fuse's estimate from properties (~); a stream past its estimate shows no percentage.
+    size, rate = r"\d+(\.\d)? (B|KiB|MiB)", r"\d+(\.\d)? (B|KiB|MiB)/s"
+    for line in progress:
+        assert re.match(r"^progress: %s@\S+ -> %s: %s of ~%s( \(\d+%%\))?, %s(, \d+ s left)?$" % (src, dst, size, size, rate), line), line
+    assert len(done) == 1 and re.match(r"^done: %s@\S+ -> %s: \d+\.\d MiB in \d+ s, %s$" % (src, dst, rate), done[0]), r.stdout
+    assert sending < lines.index(progress[0]) and lines.index(progress[-1]) < lines.index(done[0]) < sent, r.stdout
+    assert lines[-1] == "exported %s" % zfsw.usb_pool
+    zfsw.import_usb()
+    assert zfsw.snapshots(dst) == zfsw.snapshots(src)
 
 
 def test_second_run_is_incremental_with_intermediates_and_moves_the_hold(zfsw):

@@ -13,4 +13,7 @@ internal static class CommonOptions
         Description = $"the host's Unix socket (default: ${SocketVariable} or {HostSettings.DefaultSocket})",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(SocketVariable) is { Length: > 0 } s ? s : HostSettings.DefaultSocket,
     };
+
+    /// <summary>The settings of a host embedded in a standalone job command, when none answers on the socket.</summary>
+    public static Option<string?> HostConfig() => new("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
 }

@@ -6,15 +6,17 @@ using Grpc.Net.Client;
 namespace BackupPlugins.Cli.Commands;
 
 /// <summary>
-/// The command-line end of a standalone job that runs in the host (<c>Jobs.Run</c>): prints its lines, asks its
-/// questions at the terminal, and on SIGINT/SIGTERM/SIGHUP tells it to stop and prints what it undoes. Returns the
-/// job's exit code.
+/// The command-line end of a standalone job that runs in the host (<c>Jobs.Run</c>): shows its lines and the progress
+/// of its transfers through <paramref name="display"/> (bars on a terminal, periodic lines otherwise; see
+/// <see cref="ProgressOptions"/>), asks its questions at the terminal, and on SIGINT/SIGTERM/SIGHUP tells it to stop
+/// and shows what it undoes. Returns the job's exit code.
 /// </summary>
 internal static class JobCall
 {
     public static async Task<int> RunAsync(GrpcChannel channel, JobRequest request, TextWriter output, TextReader input,
-        CancellationToken stop)
+        CancellationToken stop, JobDisplay? display = null)
     {
+        await using var shown = display ?? new ProgressLines(output, TimeSpan.FromSeconds(ProgressOptions.DefaultInterval));
         using var call = new Jobs.JobsClient(channel).Run();
         using var writing = new SemaphoreSlim(1, 1); // a call's request stream takes one write at a time
         async Task SendAsync(JobInput message)
@@ -39,9 +41,13 @@ internal static class JobCall
                 switch (message.OutputCase)
                 {
                     case JobOutput.OutputOneofCase.Line:
-                        await output.WriteLineAsync(message.Line);
+                        await shown.LineAsync(message.Line);
+                        break;
+                    case JobOutput.OutputOneofCase.Progress:
+                        await shown.ProgressAsync(message.Progress);
                         break;
                     case JobOutput.OutputOneofCase.Question:
+                        await shown.PauseAsync();
                         await output.WriteAsync(message.Question + " [y/N] ");
                         await output.FlushAsync();
                         try
@@ -53,17 +59,18 @@ internal static class JobCall
                         {
                             await output.WriteLineAsync();
                         }
+                        await shown.ResumeAsync();
                         break;
                     case JobOutput.OutputOneofCase.ExitCode:
                         return message.ExitCode;
                 }
             }
-            await output.WriteLineAsync("error: the host ended the job without saying how it ended; see the host's log");
+            await shown.LineAsync("error: the host ended the job without saying how it ended; see the host's log");
             return 2;
         }
         catch (RpcException ex)
         {
-            await output.WriteLineAsync($"error: {ex.Status.Detail}");
+            await shown.LineAsync($"error: {ex.Status.Detail}");
             return 2;
         }
     }

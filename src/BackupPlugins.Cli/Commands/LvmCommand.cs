@@ -17,11 +17,13 @@ internal static class LvmCommand
         var level = new Option<string>("--log", "-l") { Description = "log level: DEBUG, INFO (every command), WARNING (default), ERROR, CRITICAL", DefaultValueFactory = _ => "WARNING" };
         var noop = new Option<bool>("--noop", "--dry-run", "-n") { Description = "log the commands that would run; run nothing, write nothing" };
         var socket = CommonOptions.Socket();
-        var hostConfig = new Option<string?>("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
+        var hostConfig = CommonOptions.HostConfig();
+        var progress = new ProgressOptions();
         var backup = new Command("backup", "snapshot a logical volume and write this month's next dar archive (the seed's backup script)")
         {
             spec, level, noop, socket, hostConfig,
         };
+        progress.AddTo(backup);
         backup.SetAction(async (parse, invocationToken) =>
         {
             using var termination = new Termination(invocationToken);
@@ -32,7 +34,8 @@ internal static class LvmCommand
                 Noop = parse.GetValue(noop),
             };
             await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(hostConfig), CancellationToken.None);
-            return await JobCall.RunAsync(link.Channel, new JobRequest { LvmBackup = request }, output, input, termination.Token);
+            return await JobCall.RunAsync(link.Channel, new JobRequest { LvmBackup = request }, output, input, termination.Token,
+                progress.Display(parse, output));
         });
         return new Command("lvm", "LVM logical volumes") { backup };
     }

@@ -20,11 +20,13 @@ internal static class ParallelsCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "print the plan (VMs, uptime decision, slot, commands, destinations) and change nothing" };
         var vm = new Option<string?>("--vm") { Description = "only this virtual machine (name or UUID)" };
         var socket = CommonOptions.Socket();
-        var hostConfig = new Option<string?>("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
+        var hostConfig = CommonOptions.HostConfig();
+        var progress = new ProgressOptions();
         var backup = new Command("backup", "suspend, clone, tar, compress and copy Parallels VMs (backupParallels.py)")
         {
             config, log, dryRun, vm, socket, hostConfig,
         };
+        progress.AddTo(backup);
         backup.SetAction(async (parse, invocationToken) =>
         {
             using var termination = new Termination(invocationToken);
@@ -39,7 +41,8 @@ internal static class ParallelsCommand
             }
             var request = new ParallelsBackupRequest { Config = path, Home = home, DryRun = parse.GetValue(dryRun), Vm = parse.GetValue(vm) ?? "" };
             await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(hostConfig), CancellationToken.None);
-            return await JobCall.RunAsync(link.Channel, new JobRequest { ParallelsBackup = request }, lines, input, termination.Token);
+            return await JobCall.RunAsync(link.Channel, new JobRequest { ParallelsBackup = request }, lines, input, termination.Token,
+                progress.Display(parse, output, logFile));
         });
         return new Command("parallels", "Parallels virtual machines") { backup };
     }

@@ -22,8 +22,10 @@ internal static class XenCommand
         var what = new Argument<string>("config-file|vm-selector") { Description = "the seed's config file, or NAME, REGEX, vm-export=…, vdi-export=…" };
         var words = new Argument<string[]>("options") { Description = "the seed's: preview, compress=True|False, ignore_extra_keys=True|False", Arity = ArgumentArity.ZeroOrMore };
         var socket = CommonOptions.Socket();
-        var hostConfig = new Option<string?>("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
+        var hostConfig = CommonOptions.HostConfig();
+        var progress = new ProgressOptions();
         var backup = new Command("backup", "snapshot and export XenServer / XCP-ng VMs (VmBackup.py)") { url, passwordFile, caFile, timeout, preview, what, words, socket, hostConfig };
+        progress.AddTo(backup);
         backup.SetAction(async (parse, invocationToken) =>
         {
             using var termination = new Termination(invocationToken);
@@ -64,7 +66,8 @@ internal static class XenCommand
                 }
             }
             await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(hostConfig), CancellationToken.None);
-            return await JobCall.RunAsync(link.Channel, new JobRequest { XenBackup = request }, output, input, termination.Token);
+            return await JobCall.RunAsync(link.Channel, new JobRequest { XenBackup = request }, output, input, termination.Token,
+                progress.Display(parse, output));
         });
         return new Command("xen", "XenServer / XCP-ng virtual machines") { backup };
     }

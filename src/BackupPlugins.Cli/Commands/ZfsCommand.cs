@@ -27,11 +27,13 @@ internal static class ZfsCommand
         var deviceDir = new Option<string>("--device-dir") { Description = "where the USB partition is found by partuuid", DefaultValueFactory = _ => "/dev/disk/by-partuuid" };
         var lockDir = new Option<string>("--lock-dir") { Description = "directory of the run lock", DefaultValueFactory = _ => "/run/lock" };
         var socket = CommonOptions.Socket();
-        var hostConfig = new Option<string?>("--host-config") { Description = "host settings JSON, for an embedded host (see serve --config)" };
+        var hostConfig = CommonOptions.HostConfig();
+        var progress = new ProgressOptions();
         var sync = new Command("sync", "send ZFS snapshots between this host's pool and a USB pool (zbackup)")
         {
             to, config, dryRun, confirm, rollback, forceFull, noIntermediates, keep, deviceDir, lockDir, socket, hostConfig,
         };
+        progress.AddTo(sync);
         sync.SetAction(async (parse, invocationToken) =>
         {
             using var termination = new Termination(invocationToken);
@@ -47,7 +49,8 @@ internal static class ZfsCommand
                 request.Keep = n;
             }
             await using var link = await HostLink.OpenAsync(parse.GetValue(socket)!, parse.GetValue(hostConfig), CancellationToken.None);
-            return await JobCall.RunAsync(link.Channel, new JobRequest { ZfsSync = request }, output, input, termination.Token);
+            return await JobCall.RunAsync(link.Channel, new JobRequest { ZfsSync = request }, output, input, termination.Token,
+                progress.Display(parse, output));
         });
         return new Command("zfs", "ZFS jobs run on this machine") { sync };
     }

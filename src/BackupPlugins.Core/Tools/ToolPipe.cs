@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.IO.Pipelines;
+using BackupPlugins.Core.Jobs;
 
 namespace BackupPlugins.Core.Tools;
 
@@ -9,16 +10,17 @@ public sealed record PipeResult(ToolResult Producer, ToolResult Consumer, long B
 /// <summary>
 /// <c>producer | consumer</c> through the one runner, without a shell: both run at once, the producer's standard
 /// output feeds the consumer's standard input, and <b>both</b> exit codes count (a shell pipe reports only the
-/// last). If one side fails the other is stopped, and the error names the side that failed first.
+/// last). If one side fails the other is stopped, and the error names the side that failed first. The producer's bytes
+/// are counted as they pass (into <c>progress</c> too, when given: a job's transfer whose progress the operator sees).
 /// </summary>
 public static class ToolPipe
 {
     public static async Task<PipeResult> RunAsync(IToolRunner runner, ToolCommand producer, ToolCommand consumer,
-        CancellationToken cancellationToken, Stream? consumerOutput = null)
+        CancellationToken cancellationToken, Stream? consumerOutput = null, JobTransfer? progress = null)
     {
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var counter = new CountingStream(pipe.Writer.AsStream());
+        var counter = new CountingStream(pipe.Writer.AsStream(), progress);
         var produce = RunSideAsync(async () =>
         {
             try
@@ -63,35 +65,5 @@ public static class ToolPipe
             await stop.CancelAsync(); // the other side cannot finish on its own
             throw;
         }
-    }
-
-    private sealed class CountingStream(Stream inner) : Stream
-    {
-        public long Bytes;
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => Bytes; set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            inner.Write(buffer, offset, count);
-            Bytes += count;
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await inner.WriteAsync(buffer, cancellationToken);
-            Bytes += buffer.Length;
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

@@ -29,7 +29,7 @@ internal sealed class JobsService(StandaloneJobRegistry jobs, IToolRunner tools,
         {
             throw new BackupPluginException(ErrorKind.BadInput, "job.start", "a job call begins with the job to run");
         }
-        await using var console = new StreamJobConsole(requestStream, responseStream, cancellationToken);
+        await using var console = new StreamJobConsole(requestStream, responseStream, cancellationToken, clock);
         var code = request.JobCase switch
         {
             V1.JobRequest.JobOneofCase.ZfsSync => await jobs.RunAsync("zfs-sync", console,

@@ -11,6 +11,8 @@ namespace BackupPlugins.Service.Services;
 /// A standalone job's console over its <c>Jobs.Run</c> call: each line the job writes goes out as a <c>line</c>
 /// message (in order, from one writer task: a gRPC stream takes one write at a time), a question as a <c>question</c>
 /// message whose answer is the caller's next <c>answer</c>. A <c>stop</c> from the caller cancels <see cref="Stopping"/>.
+/// A transfer's progress goes out on the same writer, so in order with the lines: a report when it starts, then one
+/// per <see cref="ProgressPeriod"/> while its byte count moves (read on a timer, never per chunk), and one when it ends.
 /// </summary>
 internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
 {
@@ -19,9 +21,18 @@ internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
     private readonly CancellationTokenSource _stop;
     private readonly Task _writer;
     private readonly Task _reader;
+    private readonly TimeProvider _clock;
+    private readonly List<Reported> _transfers = [];
+    private ITimer? _timer;
+    private int _lastId;
 
-    public StreamJobConsole(IAsyncStreamReader<V1.JobInput> requests, IServerStreamWriter<V1.JobOutput> responses, CancellationToken cancellationToken)
+    /// <summary>How often a running transfer's progress is sent (when it moved).</summary>
+    public static readonly TimeSpan ProgressPeriod = TimeSpan.FromMilliseconds(500);
+
+    public StreamJobConsole(IAsyncStreamReader<V1.JobInput> requests, IServerStreamWriter<V1.JobOutput> responses, CancellationToken cancellationToken,
+        TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Out = new LineWriter(line => _outgoing.Writer.TryWrite(new V1.JobOutput { Line = line }));
         _writer = Task.Run(async () =>
@@ -68,6 +79,68 @@ internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
         return answered;
     }
 
+    public JobTransfer Transfer(string name, long? totalBytes, bool totalEstimated = false)
+    {
+        var transfer = new Reported(this, Interlocked.Increment(ref _lastId), name, totalBytes, totalEstimated);
+        lock (_transfers)
+        {
+            _transfers.Add(transfer);
+            Send(transfer, transfer.Bytes);
+            _timer ??= _clock.CreateTimer(_ => Tick(), null, ProgressPeriod, ProgressPeriod);
+        }
+        return transfer;
+    }
+
+    /// <summary>Every period: a report of each running transfer whose byte count moved since its last one.</summary>
+    private void Tick()
+    {
+        lock (_transfers)
+        {
+            foreach (var transfer in _transfers)
+            {
+                var bytes = transfer.Bytes;
+                if (bytes != transfer.Sent && !transfer.Ended)
+                {
+                    Send(transfer, bytes);
+                }
+            }
+        }
+    }
+
+    private void Ended(Reported transfer)
+    {
+        lock (_transfers)
+        {
+            _transfers.Remove(transfer);
+            Send(transfer, transfer.Bytes, done: true);
+        }
+    }
+
+    private void Send(Reported transfer, long bytes, bool done = false)
+    {
+        transfer.Sent = bytes;
+        _outgoing.Writer.TryWrite(new V1.JobOutput
+        {
+            Progress = new V1.TransferProgress
+            {
+                Id = transfer.Id, Name = transfer.Name, Bytes = bytes, TotalBytes = transfer.TotalBytes ?? 0,
+                TotalEstimated = transfer.TotalEstimated, Done = done, Failed = done && !transfer.Completed,
+            },
+        });
+    }
+
+    /// <summary>A transfer whose progress goes out on this call.</summary>
+    private sealed class Reported(StreamJobConsole console, int id, string name, long? totalBytes, bool totalEstimated)
+        : JobTransfer(name, totalBytes, totalEstimated)
+    {
+        public int Id { get; } = id;
+
+        /// <summary>The byte count last sent.</summary>
+        public long Sent { get; set; } = -1;
+
+        protected override void OnEnded() => console.Ended(this);
+    }
+
     /// <summary>Sends the exit code after every line, and waits until all of it is written.</summary>
     public async Task EndAsync(int exitCode)
     {
@@ -79,6 +152,7 @@ internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _timer?.Dispose();
         _outgoing.Writer.TryComplete();
         foreach (var task in new[] { _writer, _reader })
         {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Text;
+using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Parallels;
@@ -12,8 +13,12 @@ namespace BackupPlugins.Sources.Parallels;
 /// </summary>
 public sealed class BundleArchive(IToolRunner runner, string tar, Compressor compressor, string? session)
 {
-    /// <summary>Archives <paramref name="read"/> (the bundle or its clone) as <paramref name="home"/> into <paramref name="target"/>; returns the tar's size.</summary>
-    public async Task<long> WriteAsync(string home, string read, string target, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Archives <paramref name="read"/> (the bundle or its clone) as <paramref name="home"/> into <paramref name="target"/>;
+    /// returns the tar's size. The tar's bytes are counted into <paramref name="progress"/> as they come.
+    /// </summary>
+    public async Task<long> WriteAsync(string home, string read, string target, TimeSpan timeout, CancellationToken cancellationToken,
+        JobTransfer? progress = null)
     {
         var relative = read.TrimEnd('/').TrimStart('/');
         List<string> argv = [tar, "-C", "/", "--format=posix", "--xattrs", "--acls", "-cSf", "-"]; // pax: nanosecond times, xattrs, ACLs
@@ -26,7 +31,7 @@ public sealed class BundleArchive(IToolRunner runner, string tar, Compressor com
         if (compressor.Pipes)
         {
             await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
-            var piped = await ToolPipe.RunAsync(runner, archive, compressor.PipeCommand(session), cancellationToken, output);
+            var piped = await ToolPipe.RunAsync(runner, archive, compressor.PipeCommand(session), cancellationToken, output, progress);
             await output.FlushAsync(cancellationToken);
             return piped.Bytes;
         }
@@ -35,7 +40,7 @@ public sealed class BundleArchive(IToolRunner runner, string tar, Compressor com
         {
             await using (var output = new FileStream(tarFile, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
-                await runner.RunAsync(archive, null, output, cancellationToken);
+                await runner.RunAsync(archive, null, new CountingStream(output, progress), cancellationToken);
             }
             var size = new FileInfo(tarFile).Length;
             await runner.RunAsync(compressor.InPlaceCommand(tarFile, session), cancellationToken);

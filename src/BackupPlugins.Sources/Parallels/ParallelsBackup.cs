@@ -123,7 +123,7 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
     private async Task BackupAsync((string Uuid, string Name) vm, PrlctlVmInfo info, BackupDecision decision, CancellationToken cancellationToken)
     {
         var home = info.Home.TrimEnd('/');
-        CheckSpace(home);
+        var bundleBytes = CheckSpace(home);
         var bundleClone = new BundleClone(home, vm.Uuid);
         bundleClone.CheckAbsent();
         var clonePath = bundleClone.ClonePath;
@@ -176,8 +176,13 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
                 await ResumeAsync(vm.Name, suspended, suspendedFor, hooks.AfterResume ?? [], cancellationToken);
                 suspended = null;
             }
-            var tarBytes = await new BundleArchive(runner, config.Tar, compressor, session)
-                .WriteAsync(home, read, target, config.Compression.Timeout, cancellationToken);
+            long tarBytes;
+            using (var progress = console.Transfer($"{home} -> {target}", bundleBytes, totalEstimated: true)) // tar's stream: about the bundle's allocated size
+            {
+                tarBytes = await new BundleArchive(runner, config.Tar, compressor, session)
+                    .WriteAsync(home, read, target, config.Compression.Timeout, cancellationToken, progress);
+                progress.Complete();
+            }
             if (suspended is not null)
             {
                 await ResumeAsync(vm.Name, suspended, suspendedFor, hooks.AfterResume ?? [], cancellationToken);
@@ -238,8 +243,8 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
         await Log($"{good} copies of {vm} completed");
     }
 
-    /// <summary>The temp directory must hold the bundle's allocated size (what tar reads; compressed, it is less).</summary>
-    private void CheckSpace(string home)
+    /// <summary>The temp directory must hold the bundle's allocated size (what tar reads; compressed, it is less); returns that size.</summary>
+    private long CheckSpace(string home)
     {
         var needed = new DirectoryInfo(home).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => AllocatedBytes(f.FullName));
         var free = new DriveInfo(config.TempDirectory).AvailableFreeSpace;
@@ -249,6 +254,7 @@ public sealed class ParallelsBackup(ParallelsConfig config, ParallelsBackupOptio
                 $"[main] TempDirectory {config.TempDirectory} has {free} bytes free, and the bundle {home} holds {needed}; " +
                 "free space there or point TempDirectory at a larger file system (the VM was not suspended)");
         }
+        return needed;
     }
 
     private static long AllocatedBytes(string path) =>

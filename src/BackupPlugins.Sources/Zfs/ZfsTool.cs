@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Globalization;
+using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Tools;
 
 namespace BackupPlugins.Sources.Zfs;
@@ -158,9 +159,10 @@ public sealed class ZfsTool(IToolRunner runner, string zfs = "zfs", string zpool
     public ToolCommand Receive(string dataset, bool force) =>
         Command(force ? [zfs, "receive", "-F", dataset] : [zfs, "receive", dataset]) with { Timeout = StreamTimeout };
 
-    /// <summary><c>zfs send … | zfs receive …</c>; both exit codes checked.</summary>
-    public Task<PipeResult> SendReceiveAsync(ToolCommand send, ToolCommand receive, CancellationToken cancellationToken) =>
-        ToolPipe.RunAsync(runner, send, receive, cancellationToken);
+    /// <summary><c>zfs send … | zfs receive …</c>; both exit codes checked; the stream's bytes counted into <paramref name="progress"/>.</summary>
+    public Task<PipeResult> SendReceiveAsync(ToolCommand send, ToolCommand receive, CancellationToken cancellationToken,
+        JobTransfer? progress = null) =>
+        ToolPipe.RunAsync(runner, send, receive, cancellationToken, progress: progress);
 
     /// <summary>
     /// Bytes a send would produce: <c>zfs send -nP</c> where the zfs has it; otherwise (zfs-fuse, old ZFS: "invalid

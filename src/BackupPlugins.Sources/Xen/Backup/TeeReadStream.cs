@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Security.Cryptography;
+using BackupPlugins.Core.Jobs;
 
 namespace BackupPlugins.Sources.Xen.Backup;
 
@@ -7,9 +8,9 @@ namespace BackupPlugins.Sources.Xen.Backup;
 /// A read-only stream over an export's body that writes everything read into a file and hashes it (SHA-256), so that
 /// an export is saved, checked and hashed in one pass. <see cref="DrainAsync"/> saves what the reader left unread. A
 /// source that gives nothing for <paramref name="stall"/> is a <see cref="TimeoutException"/>: a hung XAPI must not
-/// hold the run (and its snapshot) forever.
+/// hold the run (and its snapshot) forever. The bytes read are counted into <paramref name="progress"/> when given.
 /// </summary>
-public sealed class TeeReadStream(Stream source, Stream file, TimeSpan stall) : Stream
+public sealed class TeeReadStream(Stream source, Stream file, TimeSpan stall, JobTransfer? progress = null) : Stream
 {
     private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 
@@ -35,6 +36,7 @@ public sealed class TeeReadStream(Stream source, Stream file, TimeSpan stall) : 
             await file.WriteAsync(buffer[..n], cancellationToken);
             _sha256.AppendData(buffer.Span[..n]);
             Length64 += n;
+            progress?.Add(n);
         }
         return n;
     }

@@ -361,7 +361,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
             }
             var file = Path.Combine(dir, VmFileName.Of(vm.Name) + (Compressed ? ".xva.gz" : ".xva"));
             await using var response = await api.ExportAsync(source, Compressed, cancellationToken);
-            var (bytes, sha) = await SaveAsync(response, file, async tee =>
+            var (bytes, sha) = await SaveAsync(response, file, $"{vm.Name} -> {file}", null, async tee =>
             {
                 XvaSummary summary;
                 if (Compressed)
@@ -407,7 +407,8 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
             var format = config.VdiExportFormat;
             var file = Path.Combine(dir, $"{VmFileName.Of(vm.Name)}.{format}");
             await using var response = await api.ExportVdiAsync(snapshot, format, cancellationToken);
-            var (bytes, sha) = await SaveAsync(response, file, tee => tee.DrainAsync(cancellationToken), cancellationToken);
+            var (bytes, sha) = await SaveAsync(response, file, $"{vm.Name} {boot.Name} -> {file}", format == "raw" ? boot.VirtualSize : null,
+                tee => tee.DrainAsync(cancellationToken), cancellationToken);
             if (format == "raw" && bytes != boot.VirtualSize)
             {
                 throw new InvalidDataException($"{file} holds {bytes} bytes, and the disk is {boot.VirtualSize}: the export is incomplete");
@@ -430,7 +431,7 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     {
         var file = Path.Combine(dir, VmFileName.Of(vm.Name) + "-metadata.xva");
         await using var response = await api.ExportMetadataAsync(vm, cancellationToken);
-        var (bytes, sha) = await SaveAsync(response, file, async tee =>
+        var (bytes, sha) = await SaveAsync(response, file, $"{vm.Name} metadata -> {file}", null, async tee =>
         {
             var summary = await XvaVerifier.VerifyAsync(tee, cancellationToken);
             if (summary.Chunks > 0)
@@ -445,14 +446,18 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     /// <summary>
     /// Writes a response body to <paramref name="file"/> through <paramref name="check"/>, then the rest; its size and
     /// SHA-256 (also written as <c>FILE.sha256</c>). An export that fails is deleted at once: half an export is of no use,
-    /// and on a full disk it would keep the next VMs from being backed up.
+    /// and on a full disk it would keep the next VMs from being backed up. The download is a transfer the operator sees
+    /// the progress of (<paramref name="name"/>; <paramref name="total"/> null: XAPI does not say how long an export is).
     /// </summary>
-    private async Task<(long Bytes, string Sha256)> SaveAsync(XapiDownload response, string file, Func<TeeReadStream, Task> check,
-        CancellationToken cancellationToken)
+    private async Task<(long Bytes, string Sha256)> SaveAsync(XapiDownload response, string file, string name, long? total,
+        Func<TeeReadStream, Task> check, CancellationToken cancellationToken)
     {
         try
         {
-            return await WriteAsync(response, file, check, cancellationToken);
+            using var progress = console.Transfer(name, total);
+            var saved = await WriteAsync(response, file, check, progress, cancellationToken);
+            progress.Complete();
+            return saved;
         }
         catch (Exception) when (File.Exists(file))
         {
@@ -464,11 +469,11 @@ public sealed class XenBackup(VmBackupConfig config, XenBackupOptions options, I
     }
 
     private async Task<(long Bytes, string Sha256)> WriteAsync(XapiDownload response, string file, Func<TeeReadStream, Task> check,
-        CancellationToken cancellationToken)
+        JobTransfer progress, CancellationToken cancellationToken)
     {
         var body = response.Body;
         await using var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
-        await using var tee = new TeeReadStream(body, output, options.CallTimeout);
+        await using var tee = new TeeReadStream(body, output, options.CallTimeout, progress);
         await check(tee);
         await tee.DrainAsync(cancellationToken);
         await response.EndAsync(cancellationToken); // XAPI's word on the export: a cut one ends like a good one

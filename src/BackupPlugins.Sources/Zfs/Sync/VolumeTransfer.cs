@@ -7,9 +7,11 @@ namespace BackupPlugins.Sources.Zfs.Sync;
 /// <summary>
 /// Carries out one volume's plan: the destructive preparation (rollback, or destroying every destination snapshot
 /// for a forced full), the send/receive, and the GUID check of what arrived. False (and a line saying why) on failure.
+/// Each send/receive is a transfer whose progress the operator sees, its total the plan's <paramref name="estimate"/>
+/// where that is of the stream being sent.
 /// </summary>
 internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, IJobConsole console,
-    IReadOnlyList<ZfsSnapshot> source, IReadOnlyList<ZfsSnapshot>? destination)
+    IReadOnlyList<ZfsSnapshot> source, IReadOnlyList<ZfsSnapshot>? destination, SendEstimate? estimate = null)
 {
     private readonly TextWriter _output = console.Out;
 
@@ -25,8 +27,8 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, IJobConso
                 SyncAction.RollbackThenIncremental => await ConfirmedAsync($"roll {target} back to {plan.Base!.Name}, destroying " +
                                                           $"{string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}?", cancellationToken) &&
                                                       await RollbackAsync(plan, target, cancellationToken) &&
-                                                      await SendAsync(plan.Base!, plan.Target!, target, cancellationToken),
-                SyncAction.Incremental => await SendAsync(plan.Base!, plan.Target!, target, cancellationToken),
+                                                      await SendAsync(plan.Base!, plan.Target!, target, estimate, cancellationToken),
+                SyncAction.Incremental => await SendAsync(plan.Base!, plan.Target!, target, estimate, cancellationToken),
                 _ => true,
             } && await VerifyAsync(plan.Target!, target, cancellationToken);
         }
@@ -71,25 +73,33 @@ internal sealed class VolumeTransfer(ZfsTool zfs, SyncOptions options, IJobConso
     private async Task<bool> FullAsync(VolumePlan plan, string target, bool force, CancellationToken cancellationToken)
     {
         var first = options.Intermediates ? source[0] : plan.Target!;
-        await TransferAsync(zfs.Send(first.FullName, null, false), zfs.Receive(target, force), first, target, cancellationToken);
-        return first.Guid == plan.Target!.Guid || await SendAsync(first, plan.Target, target, cancellationToken);
+        var whole = first.Guid == plan.Target!.Guid; // the estimate is of the target's full stream: this one
+        await TransferAsync(zfs.Send(first.FullName, null, false), zfs.Receive(target, force), first, target, whole ? estimate : null,
+            cancellationToken);
+        return whole || await SendAsync(first, plan.Target, target, null, cancellationToken);
     }
 
     /// <summary>
     /// Incremental from the common base. <c>receive -F</c> only rolls the destination back to its latest snapshot
     /// (which the plan has checked is the base), undoing stray changes such as atime updates on a mounted copy.
     /// </summary>
-    private async Task<bool> SendAsync(ZfsSnapshot from, ZfsSnapshot to, string target, CancellationToken cancellationToken)
+    private async Task<bool> SendAsync(ZfsSnapshot from, ZfsSnapshot to, string target, SendEstimate? size, CancellationToken cancellationToken)
     {
-        await TransferAsync(zfs.Send(to.FullName, from.FullName, options.Intermediates), zfs.Receive(target, force: true), to, target,
+        await TransferAsync(zfs.Send(to.FullName, from.FullName, options.Intermediates), zfs.Receive(target, force: true), to, target, size,
             cancellationToken);
         return true;
     }
 
-    private async Task TransferAsync(ToolCommand send, ToolCommand receive, ZfsSnapshot snapshot, string target, CancellationToken cancellationToken)
+    private async Task TransferAsync(ToolCommand send, ToolCommand receive, ZfsSnapshot snapshot, string target, SendEstimate? size,
+        CancellationToken cancellationToken)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var result = await zfs.SendReceiveAsync(send, receive, cancellationToken);
+        PipeResult result;
+        using (var progress = console.Transfer($"{snapshot.FullName} -> {target}", size?.Bytes, size is { Exact: false }))
+        {
+            result = await zfs.SendReceiveAsync(send, receive, cancellationToken, progress);
+            progress.Complete();
+        }
         var seconds = Math.Max(watch.Elapsed.TotalSeconds, 0.001);
         await _output.WriteLineAsync($"sent {snapshot.FullName} to {target}: {result.Bytes} bytes in {seconds:0.0} s " +
                                     $"({result.Bytes / seconds / 1e6:0.0} MB/s)");

@@ -12,6 +12,9 @@ namespace BackupPlugins.Sources.Zfs.Sync;
 public sealed record SyncOptions(bool ToUsb, string DeviceDir = "/dev/disk/by-partuuid", bool DryRun = false, bool Confirm = false,
     bool Rollback = false, bool ForceFull = false, bool Intermediates = true, int? Keep = null, string LockDir = "/run/lock");
 
+/// <summary>The bytes a planned send would produce: from <c>zfs send -nP</c> (exact) or estimated from properties.</summary>
+internal sealed record SendEstimate(long Bytes, bool Exact);
+
 /// <summary>
 /// zbackup's job done right: finds this host by pool GUID, imports the USB pool by partition UUID, snapshots each
 /// volume (direction usb), sends full or incremental from the newest common snapshot found by GUID (<c>-I</c>),
@@ -198,7 +201,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         }
         var destinationSnapshots = await zfs.SnapshotsAsync(destination, cancellationToken);
         var plan = SyncPlanner.Plan(sourceSnapshots, destinationSnapshots, options.Rollback, options.ForceFull);
-        await DescribeAsync(source, destination, plan, sourceSnapshots, cancellationToken);
+        var estimate = await DescribeAsync(source, destination, plan, sourceSnapshots, cancellationToken);
         if (plan.Refused || options.DryRun)
         {
             if (!plan.Refused)
@@ -207,7 +210,7 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             }
             return null;
         }
-        var executor = new VolumeTransfer(zfs, options, console, sourceSnapshots, destinationSnapshots);
+        var executor = new VolumeTransfer(zfs, options, console, sourceSnapshots, destinationSnapshots, estimate);
         if (!await executor.RunAsync(plan, destination, cancellationToken))
         {
             _errors++;
@@ -217,7 +220,8 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         return plan.Target!.Guid;
     }
 
-    private async Task DescribeAsync(string source, string destination, VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots,
+    /// <summary>The plan's line; the size of what it sends, when it sends something that exists.</summary>
+    private async Task<SendEstimate?> DescribeAsync(string source, string destination, VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots,
         CancellationToken cancellationToken)
     {
         var target = plan.Target?.Guid == 0 ? $"{plan.Target.FullName} (new)" : plan.Target?.FullName;
@@ -225,20 +229,22 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
         {
             case SyncAction.NoSource:
                 Error($"{source}: has no snapshot to send");
-                return;
+                return null;
             case SyncAction.Nothing:
                 await _output.WriteLineAsync($"{source} -> {destination}: nothing to send, both have {plan.Target!.FullName}");
-                return;
+                return null;
             case SyncAction.RefuseNewerOnDestination:
                 Error($"{destination} has snapshots newer than the common one {plan.Base!.Name}: " +
                       $"{string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}; --rollback destroys them and sends the rest");
-                return;
+                return null;
             case SyncAction.RefuseNoCommonBase:
                 Error($"{source} and {destination} have no snapshot in common; --force-full destroys every snapshot of " +
                       $"{destination} ({string.Join(", ", plan.NewerOnDestination.Select(s => s.Name))}) and sends {plan.Target!.Name} in full");
-                return;
+                return null;
         }
-        var estimate = plan.Target!.Guid == 0 ? "size unknown until the snapshot exists" : await EstimateAsync(plan, sourceSnapshots, cancellationToken);
+        var size = plan.Target!.Guid == 0 ? null : await EstimateAsync(plan, sourceSnapshots, cancellationToken);
+        var estimate = size is not { } known ? "size unknown until the snapshot exists"
+            : $"{(known.Exact ? "" : "~")}{known.Bytes} bytes{(known.Exact ? "" : " (estimated from properties; this zfs has no send -nP)")}";
         var how = plan.Action switch
         {
             SyncAction.Full => "full",
@@ -248,14 +254,15 @@ public sealed class ZfsSync(ZfsTool zfs, ZbackupConfig config, SyncOptions optio
             _ => $"incremental from {plan.Base!.Name}",
         };
         await _output.WriteLineAsync($"{source} -> {destination}: {(options.DryRun ? "would send" : "sending")} {target}, {how}, {estimate}");
+        return size;
     }
 
-    private async Task<string> EstimateAsync(VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots, CancellationToken cancellationToken)
+    private async Task<SendEstimate> EstimateAsync(VolumePlan plan, IReadOnlyList<ZfsSnapshot> sourceSnapshots, CancellationToken cancellationToken)
     {
         var from = plan.Action is SyncAction.Incremental or SyncAction.RollbackThenIncremental ? plan.Base : null;
         var between = sourceSnapshots.Where(s => from is not null && s.CreateTxg > from.CreateTxg && s.CreateTxg < plan.Target!.CreateTxg).ToList();
         var (bytes, exact) = await zfs.EstimateAsync(plan.Target!.FullName, from?.FullName, options.Intermediates, between, cancellationToken);
-        return $"{(exact ? "" : "~")}{bytes} bytes{(exact ? "" : " (estimated from properties; this zfs has no send -nP)")}";
+        return new SendEstimate(bytes, exact);
     }
 
     /// <summary>The new common snapshot is held on both sides; our older holds are released.</summary>
