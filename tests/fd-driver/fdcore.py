@@ -284,6 +284,9 @@ class JobCore:
                     break
                 data = bytes(rio.buf[:rio.status]) if rio.status else b""
             self.reads += 1
+            slow = self.spec.get("read_delay_of")  # [name, seconds]: a slow reader of one entry (a long entry, for the tests)
+            if slow and record["fname"] == slow[0]:
+                time.sleep(slow[1])
             if self.spec.get("cancel_after_reads") == self.reads:
                 self.cancel_from_other_thread()
             if not data:

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.Core.Jobs;
 using System.Collections.Concurrent;
 using BackupPlugins.Protocol.V1;
 using Spectre.Console;

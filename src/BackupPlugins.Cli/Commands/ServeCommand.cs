@@ -20,8 +20,9 @@ internal static class ServeCommand
         var tlsClientCa = new Option<string?>("--tls-client-ca") { Description = "TLS for --tcp: the CA (PEM) every client's certificate must chain to" };
         var allowGroup = new Option<string[]>("--allow-group") { Description = "groups allowed on the socket besides root (default: bareos)", DefaultValueFactory = _ => ["bareos"] };
         var stall = new Option<int>("--stall-timeout") { Description = "seconds without progress before a data stream is cut", DefaultValueFactory = _ => 120 };
+        var longEntry = new Option<int>("--long-entry-seconds") { Description = "a streamed entry that takes this long gets a job message with its size and rate (0: never)", DefaultValueFactory = _ => 30 };
         var config = new Option<string?>("--config") { Description = "JSON file with source settings (tool paths, VZ7 directories); embedded defaults without it" };
-        var command = new Command("serve", "run the host") { socket, tcp, metrics, tlsCert, tlsKey, tlsClientCa, allowGroup, stall, config };
+        var command = new Command("serve", "run the host") { socket, tcp, metrics, tlsCert, tlsKey, tlsClientCa, allowGroup, stall, longEntry, config };
         command.SetAction(async (parse, cancellationToken) =>
         {
             IPEndPoint? endpoint = null;
@@ -54,6 +55,7 @@ internal static class ServeCommand
                 Tls = tls,
                 AllowedGroups = parse.GetValue(allowGroup) ?? [],
                 StallTimeout = TimeSpan.FromSeconds(parse.GetValue(stall)),
+                LongEntry = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(longEntry))),
                 ConfigFile = parse.GetValue(config) is { } file ? Path.GetFullPath(file) : null,
             };
             WebApplication app;

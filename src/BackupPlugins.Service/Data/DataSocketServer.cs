@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using BackupPlugins.Core.Sources;
@@ -23,29 +24,33 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
     public TimeSpan StallTimeout { get; set; } = settings.StallTimeout;
 
     private sealed class Transfer(string session, Func<DataSink, CancellationToken, Task>? producer,
-        Func<Stream, CancellationToken, Task>? consumer = null)
+        Func<Stream, CancellationToken, Task>? consumer = null, string name = "")
     {
         public string Session { get; } = session;
+        public string Name { get; } = name;
+        /// <summary>When FileOpen handed it out: the entry's time as the file daemon sees it, to its FileClose.</summary>
+        public long Opened { get; } = Stopwatch.GetTimestamp();
         public Func<DataSink, CancellationToken, Task>? Producer { get; } = producer;
         public Func<Stream, CancellationToken, Task>? Consumer { get; } = consumer;
         public TaskCompletionSource<TransferResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenSource Cancel { get; } = new();
     }
 
-    public sealed record TransferResult(long Bytes, bool Complete, string Error);
+    /// <summary>How a transfer ended; <paramref name="Took"/> from its FileOpen to its FileClose.</summary>
+    public sealed record TransferResult(long Bytes, bool Complete, string Error, string Name = "", TimeSpan Took = default);
 
-    public byte[] Register(string session, Func<DataSink, CancellationToken, Task> producer)
+    public byte[] Register(string session, Func<DataSink, CancellationToken, Task> producer, string name = "")
     {
         var token = RandomNumberGenerator.GetBytes(TokenLength);
-        _transfers[Convert.ToHexString(token)] = new Transfer(session, producer);
+        _transfers[Convert.ToHexString(token)] = new Transfer(session, producer, name: name);
         return token;
     }
 
     /// <summary>Restore: the core writes an entry's data into the connection; <paramref name="consumer"/> drains it to EOF.</summary>
-    public byte[] RegisterConsumer(string session, Func<Stream, CancellationToken, Task> consumer)
+    public byte[] RegisterConsumer(string session, Func<Stream, CancellationToken, Task> consumer, string name = "")
     {
         var token = RandomNumberGenerator.GetBytes(TokenLength);
-        _transfers[Convert.ToHexString(token)] = new Transfer(session, null, consumer);
+        _transfers[Convert.ToHexString(token)] = new Transfer(session, null, consumer, name);
         return token;
     }
 
@@ -58,7 +63,10 @@ internal sealed class DataSocketServer(HostSettings settings, PeerCheck peers, I
         }
         try
         {
-            return await transfer.Done.Task.WaitAsync(wait, cancellationToken);
+            return await transfer.Done.Task.WaitAsync(wait, cancellationToken) with
+            {
+                Name = transfer.Name, Took = Stopwatch.GetElapsedTime(transfer.Opened),
+            };
         }
         catch (TimeoutException)
         {

@@ -30,6 +30,12 @@ public sealed record HostSettings
     public IReadOnlyList<string> AllowedGroups { get; init; } = ["bareos"];
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(12);
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// An entry whose data the host streams (a zfs stream, an export, a socket-path file) and that takes at least this
+    /// long gets a job message with its size, time and rate when it ends (the python3 plugin cannot speak in the middle
+    /// of an entry: the file daemon's core reads the data itself); zero: never.
+    /// </summary>
+    public TimeSpan LongEntry { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Optional JSON file with source settings (e.g. <c>{"Sources": {"Vz7": {"Ploop": "/usr/sbin/ploop"}}}</c>); the embedded defaults apply without it.</summary>
     public string? ConfigFile { get; init; }
     /// <summary>

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Text;
 using BackupPlugins.Core.Errors;
+using BackupPlugins.Core.Jobs;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
 using BackupPlugins.Core.Trees;
 using BackupPlugins.Service.Data;
+using BackupPlugins.Service.Hosting;
 using BackupPlugins.Service.Mapping;
 using Google.Protobuf;
 using Grpc.Core;
@@ -13,7 +15,7 @@ using V1 = BackupPlugins.Protocol.V1;
 namespace BackupPlugins.Service.Services;
 
 /// <summary>The bridge: one RPC per Bareos callback, mapped onto a <see cref="Session"/>. No logic of its own.</summary>
-internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer data) : V1.FdPlugin.FdPluginBase
+internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer data, HostSettings settings) : V1.FdPlugin.FdPluginBase
 {
     private const int MaxBatch = 4096;
 
@@ -108,7 +110,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
             {
                 await restoreDriver.ReceiveDataAsync(restoreItem, stream, ct);
                 session.AddBytes(stream.Position);
-            });
+            }, request.Fname.ToStringUtf8());
         }
         else
         {
@@ -119,7 +121,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
             {
                 await driver.WriteDataAsync(item, sink, ct);
                 session.AddBytes(sink.Written);
-            });
+            }, request.Fname.ToStringUtf8());
         }
         var reply = new V1.FileOpenResponse { DataSocket = data.Path, Token = ByteString.CopyFrom(token) };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
@@ -130,6 +132,12 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
     {
         var session = sessions.Get(request.Session);
         var result = await data.CompleteAsync(request.Token.ToByteArray(), TimeSpan.FromSeconds(60), context.CancellationToken);
+        if (result.Complete && settings.LongEntry > TimeSpan.Zero && result.Took >= settings.LongEntry)
+        {
+            // The only moment the python3 plugin can speak during a long entry: the file daemon's core reads the data
+            // socket itself, with no callback until this FileClose.
+            session.Messages.Add(JobSeverity.Info, ProgressText.Summary(result.Name, result.Bytes, result.Took));
+        }
         var reply = new V1.FileCloseResponse { Bytes = result.Bytes, Complete = result.Complete, Error = result.Error };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
         return reply;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Globalization;
 
-namespace BackupPlugins.Cli.Commands;
+namespace BackupPlugins.Core.Jobs;
 
 /// <summary>
 /// The words of a transfer's progress, the same in the bars and in the lines: binary sizes with one decimal
 /// (<c>1.2 GiB</c>), rates (<c>85.0 MiB/s</c>), durations (<c>34 s</c>, <c>12 min 5 s</c>, <c>3 h 12 min</c>), and
-/// the two lines written when not on a terminal.
+/// the two lines a standalone command writes when not on a terminal, and the job message of a long Bareos entry.
 /// </summary>
-internal static class ProgressText
+public static class ProgressText
 {
     private static readonly string[] Units = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
 
@@ -76,6 +76,9 @@ internal static class ProgressText
     }
 
     /// <summary><c>done: NAME: 4.0 GiB in 48 s, 85.3 MiB/s</c>.</summary>
-    public static string Done(string name, long bytes, TimeSpan took) =>
-        $"done: {name}: {Size(bytes)} in {Duration(took)}, {Rate(took > TimeSpan.Zero ? bytes / took.TotalSeconds : 0)}";
+    public static string Done(string name, long bytes, TimeSpan took) => "done: " + Summary(name, bytes, took);
+
+    /// <summary><c>NAME: 4.0 GiB in 48 s, 85.3 MiB/s</c>.</summary>
+    public static string Summary(string name, long bytes, TimeSpan took) =>
+        $"{name}: {Size(bytes)} in {Duration(took)}, {Rate(took > TimeSpan.Zero ? bytes / took.TotalSeconds : 0)}";
 }
