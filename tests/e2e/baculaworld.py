@@ -83,6 +83,13 @@ Messages {{ Name = Standard; director = bp-dir = all, !skipped, !restored }}
         """Runs the commands and waits for the job; returns the job's report text."""
         return self.console(*commands, "wait", "messages")
 
+    def backup_and_restore(self, where):
+        """Job 1, a Full backup, then its restore (all files) under `where`; both must end OK."""
+        report = self.run_job("run job=backup yes")
+        assert self.termination(report) == "Backup OK", report
+        report = self.run_job("restore jobid=1 client=bp-fd where=%s all done yes" % where)
+        assert self.termination(report) == "Restore OK", report
+
     @staticmethod
     def termination(report):
         m = re.findall(r"^\s*Termination:\s*(.*)$", report, re.M)

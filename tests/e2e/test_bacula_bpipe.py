@@ -26,11 +26,8 @@ def bacula_src(built_host, work):
 def test_full_backup_and_restore_through_bpipe_is_exact(bacula_src, work):
     bacula, src = bacula_src
     expected = snapshot(src)
-    report = bacula.run_job("run job=backup yes")
-    assert Bacula.termination(report) == "Backup OK", report
     where = os.path.join(work, "restored")
-    report = bacula.run_job("restore jobid=1 client=bp-fd where=%s all done yes" % where)
-    assert Bacula.termination(report) == "Restore OK", report
+    bacula.backup_and_restore(where)
     assert diff(expected, snapshot(where + src)) == []
 
 

@@ -200,11 +200,8 @@ def test_install_run_a_bacula_job_upgrade_remove_and_purge(debs, work):
         line = ("bpipe:/BACKUPPLUGINS/src.pax:/usr/bin/backup-plugins bpipe-reader --socket %s --source dir --path %s:"
                 "/usr/bin/backup-plugins bpipe-writer --socket %s --where=%%w") % (SOCKET, src, SOCKET)
         bacula = Bacula(work, line).start()
-        report = bacula.run_job("run job=backup yes")
-        assert Bacula.termination(report) == "Backup OK", report
         where = os.path.join(work, "restored")
-        report = bacula.run_job("restore jobid=1 client=bp-fd where=%s all done yes" % where)
-        assert Bacula.termination(report) == "Restore OK", report
+        bacula.backup_and_restore(where)
         assert diff(expected, snapshot(where + src)) == []
         assert len(re.findall(r"Session \S+ opened for job", host.log_text())) == 2, host.log_text()  # the installed host's jobs
         host.stop()
