@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.GrpcModule;
+using BackupPlugins.GrpcModule.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+// The file daemon starts the module once per job with no arguments and three connected sockets (fds 3, 4, 5); it
+// serves bareos.plugin.Plugin on fd 3 until the daemon closes that connection, then exits (the daemon kills a
+// module that is still there a second later).
+System.Net.Sockets.Socket plugin;
+try
+{
+    plugin = InheritedSocket.Adopt(InheritedSocket.PluginFd, "the plugin service");
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine("backupplugins: " + ex.Message);
+    return 2;
+}
+
+// The empty builder, Kestrel's core and routing's core only: a module starts once per job, and each default the slim
+// builder adds (configuration files, logging providers, HTTPS) costs start-up time (measured with NativeAOT: 92 ms to
+// the first answer against 150 ms with the slim builder).
+var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+builder.WebHost.UseKestrelCore();
+builder.Services.AddRoutingCore();
+builder.Services.AddSingleton<IConnectionListenerFactory, InheritedConnectionListenerFactory>();
+builder.Services.AddGrpc();
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new InheritedEndPoint(plugin), listen =>
+{
+    listen.Protocols = HttpProtocols.Http2;
+    listen.Use(next => async connection =>
+    {
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            // the daemon ended the job's connection: nothing more will come
+            kestrel.ApplicationServices.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+        }
+    });
+}));
+var app = builder.Build();
+app.MapGrpcService<PluginService>();
+await app.RunAsync();
+return 0;
