@@ -11,10 +11,11 @@ using Microsoft.Extensions.Hosting;
 // The file daemon starts the module once per job with no arguments and three connected sockets (fds 3, 4, 5); it
 // serves bareos.plugin.Plugin on fd 3 until the daemon closes that connection, then exits (the daemon kills a
 // module that is still there a second later).
-System.Net.Sockets.Socket plugin;
+System.Net.Sockets.Socket plugin, core;
 try
 {
     plugin = InheritedSocket.Adopt(InheritedSocket.PluginFd, "the plugin service");
+    core = InheritedSocket.Adopt(InheritedSocket.CoreFd, "the file daemon's core service");
 }
 catch (InvalidOperationException ex)
 {
@@ -29,6 +30,7 @@ var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
 builder.WebHost.UseKestrelCore();
 builder.Services.AddRoutingCore();
 builder.Services.AddSingleton<IConnectionListenerFactory, InheritedConnectionListenerFactory>();
+builder.Services.AddSingleton(new CoreConnection(core));
 builder.Services.AddGrpc();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new InheritedEndPoint(plugin), listen =>
 {

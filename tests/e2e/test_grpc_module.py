@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The grpc-fd module (issue 17, first step): it serves bareos.plugin.Plugin on the inherited, already-connected fd 3
-through Kestrel (a connection listener that hands Kestrel that one connection), answers the daemon's first call,
-and exits once the daemon closes the connection, well inside the second the daemon gives it before SIGKILL."""
+through Kestrel (a connection listener that hands Kestrel that one connection), calls bareos.core.Core on fd 4,
+answers the daemon's first call (Setup, registering its events), and exits once the daemon closes the connection,
+well inside the second the daemon gives it before SIGKILL."""
 import os
 import subprocess
 import time
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from conftest import ROOT
-from grpcfd import ModuleProcess
+from grpcfd import ModuleProcess, varints
 
 MODULE = os.path.join(ROOT, "src", "BackupPlugins.GrpcModule", "bin", "Release", "net10.0", "backupplugins")
 
@@ -25,6 +26,10 @@ def test_the_module_answers_setup_on_fd_3_and_exits_when_the_daemon_closes_it(wo
     module = ModuleProcess(MODULE, os.path.join(work, "module.err"))
     try:
         assert module.unary("Setup") == (0, b"")
+        # during Setup, on fd 4: the events the python3-fd shim takes (bareos.core EventType numbers)
+        [(method, request)] = module.core_server.calls
+        assert method == "Events_Register" and request[0] == 0x0A and request[1] == len(request) - 2
+        assert varints(request[2:]) == [1, 2, 3, 4, 5, 6, 9, 10, 11, 17, 20, 12, 13, 14, 16, 15]
         module.close()
         closed = time.perf_counter()
         assert module.proc.wait(5) == 0
