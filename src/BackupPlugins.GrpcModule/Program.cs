@@ -11,11 +11,12 @@ using Microsoft.Extensions.Hosting;
 // The file daemon starts the module once per job with no arguments and three connected sockets (fds 3, 4, 5); it
 // serves bareos.plugin.Plugin on fd 3 until the daemon closes that connection, then exits (the daemon kills a
 // module that is still there a second later).
-System.Net.Sockets.Socket plugin, core;
+System.Net.Sockets.Socket plugin, core, data;
 try
 {
     plugin = InheritedSocket.Adopt(InheritedSocket.PluginFd, "the plugin service");
     core = InheritedSocket.Adopt(InheritedSocket.CoreFd, "the file daemon's core service");
+    data = InheritedSocket.Adopt(InheritedSocket.DataFd, "the data socket");
 }
 catch (InvalidOperationException ex)
 {
@@ -31,6 +32,8 @@ builder.WebHost.UseKestrelCore();
 builder.Services.AddRoutingCore();
 builder.Services.AddSingleton<IConnectionListenerFactory, InheritedConnectionListenerFactory>();
 builder.Services.AddSingleton(new CoreConnection(core));
+builder.Services.AddSingleton(new DataChannel(data));
+builder.Services.AddSingleton<PluginService>(); // one job per process: its state lives as long as the process
 builder.Services.AddGrpc();
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new InheritedEndPoint(plugin), listen =>
 {

@@ -48,3 +48,40 @@ public class BareosNamesTests
         Assert.Equal(raw, BareosNames.Decode(encoded));
     }
 }
+
+/// <summary>Names as the grpc-fd module carries them (bytes), and the one decoding that reads both kinds.</summary>
+public class BareosNamesAsBytesTests
+{
+    [Theory]
+    [MemberData(nameof(BareosNamesTests.Names), MemberType = typeof(BareosNamesTests))]
+    public void Decode_OfForBytes_IsTheOriginalBytes(byte[] raw) => Assert.Equal(raw, BareosNames.Decode(BareosNames.ForBytes(raw)));
+
+    [Fact]
+    public void ForBytes_NameNotUtf8_IsTheRawName()
+    {
+        byte[] raw = [(byte)'K', 0xDC, (byte)'B', (byte)'/', 0xFF];
+        Assert.Equal(raw, BareosNames.ForBytes(raw));
+        Assert.Equal(raw, BareosNames.Decode(raw));
+    }
+
+    [Fact]
+    public void ForBytes_NameHoldingAnEscapeCharacter_IsEscapedAsThePythonPathRecordsIt()
+    {
+        var raw = Encoding.UTF8.GetBytes("a\uF700b");
+        Assert.Equal(BareosNames.Encode(raw), BareosNames.ForBytes(raw));
+    }
+
+    [Fact]
+    public void Decode_NameRecordedEscapedByThePythonPath_IsTheOriginalBytes()
+    {
+        byte[] raw = [(byte)'K', 0xDC, (byte)'B'];
+        Assert.Equal(raw, BareosNames.Decode(Encoding.UTF8.GetBytes("K\uF7DCB")));
+    }
+
+    [Fact]
+    public void Decode_RawBytesBesideAnEscape_KeepsTheRawBytes()
+    {
+        byte[] mixed = [0xFF, .. Encoding.UTF8.GetBytes("\uF7DC"), (byte)'x'];
+        Assert.Equal(new byte[] { 0xFF, 0xDC, (byte)'x' }, BareosNames.Decode(mixed));
+    }
+}

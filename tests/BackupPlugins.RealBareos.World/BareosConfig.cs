@@ -160,7 +160,7 @@ public sealed record BareosConfig(int CatalogPort, int DirectorPort, int Storage
               FD Port = {{FileDaemonPort}}
               Working Directory = "{{fdWork}}"
               Plugin Directory = "{{fd.PluginDirectory}}"
-              Plugin Names = "python3"
+              Plugin Names = "python3:grpc"
               Maximum Concurrent Jobs = 20
             }
             """);

@@ -39,6 +39,7 @@ public class BareosWorld
         Machine.DockerEnvironment();
         var images = await BuildImagesAsync();
         FileDaemon = await FileDaemonInstall.FindAsync();
+        GrpcModule.Install(FileDaemon);
         var fdWork = Path.Combine(Work, "fd");
         Directory.CreateDirectory(TraceDirectory);
         Config.Write(ConfigRoot, FileDaemon, fdWork, Path.Combine(Work, "dir"), Path.Combine(Work, "sd"));
@@ -106,15 +107,16 @@ public class BareosWorld
     /// The restore-truth corpus made under <c>Work/&lt;name&gt;</c>, recorded, and backed up in full by a job of that name
     /// (sparse, xattrs, ACLs on); returns the source, the record and the finished job.
     /// </summary>
-    public async Task<(string Source, string Expected, JobResult Backup)> BackUpCorpusAsync(string name, string? socket = null)
+    public async Task<(string Source, string Expected, JobResult Backup)> BackUpCorpusAsync(string name, string? socket = null,
+        PluginKind kind = PluginKind.Python3)
     {
         var source = Path.Combine(Work, name);
         await Trees.MakeAsync(source);
         var expected = await Trees.SnapshotAsync(source);
         await AddBackupJobAsync(name, $$"""
               Include {
-                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes }
-                Plugin = "{{Plugin($"source=dir:path={source}", socket)}}"
+                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes{{(kind == PluginKind.Grpc ? "; HardLinks = yes" : "")}} }
+                Plugin = "{{Plugin($"source=dir:path={source}", socket, kind)}}"
               }
             """);
         var backup = await Console.RunJobAsync($"run job={name} level=Full yes");
@@ -128,9 +130,10 @@ public class BareosWorld
         return restore.Status == "T" ? restore : throw new JobFailedException(restore, Logs());
     }
 
-    /// <summary>The python3 plugin string that routes to this world's host (or to <paramref name="socket"/>).</summary>
-    public string Plugin(string options, string? socket = null) =>
-        $"python3:module_path={Shim}:module_name=bareos-fd-backupplugins:{options}:socket={socket ?? HostSocket}";
+    /// <summary>The plugin string (python3 by default, or the grpc-fd module's) that routes to this world's host (or to <paramref name="socket"/>).</summary>
+    public string Plugin(string options, string? socket = null, PluginKind kind = PluginKind.Python3) => kind == PluginKind.Grpc
+        ? $"grpc:{GrpcModule.Name}:{options}:socket={socket ?? HostSocket}"
+        : $"python3:module_path={Shim}:module_name=bareos-fd-backupplugins:{options}:socket={socket ?? HostSocket}";
 
     public string Logs()
     {

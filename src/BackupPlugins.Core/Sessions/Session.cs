@@ -79,6 +79,8 @@ public sealed class Session
     /// <summary>The sizes of the regular files handed out (whether the file daemon then read them or, in an Incremental, not).</summary>
     public long EntryBytes => Interlocked.Read(ref _entryBytes);
     public string? Source => Options["source"];
+    /// <summary>The client carries names as bytes (the grpc-fd module), not as text (the python3-fd shim): see BareosNames.ForBytes.</summary>
+    public bool NamesAsBytes { get; set; }
     public ISourceDriver? Driver => _driver;
 
     public void Touch() => LastCall = _clock.GetUtcNow();

@@ -42,38 +42,41 @@ public static class BareosNames
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
+    /// <summary>
+    /// For a client that carries names as bytes (the grpc-fd module): the raw name, unless it holds a character
+    /// U+F700..U+F7FF, which <see cref="Decode"/> would take for an escape; such a name is escaped as <see cref="Encode"/>
+    /// does. So one decoding reads names recorded by either kind of client.
+    /// </summary>
+    public static byte[] ForBytes(ReadOnlySpan<byte> raw) => HasEscapeRange(raw) ? Encode(raw) : raw.ToArray();
+
+    /// <summary>
+    /// Every U+F7xx back to the byte xx. Bytes that are not valid UTF-8 (a name as the grpc-fd module carries it) are
+    /// kept as they are.
+    /// </summary>
     public static byte[] Decode(ReadOnlySpan<byte> encoded)
     {
-        var text = Encoding.UTF8.GetString(encoded);
-        var hasEscape = false;
-        foreach (var c in text)
-        {
-            if (IsEscapeRange(c))
-            {
-                hasEscape = true;
-                break;
-            }
-        }
-        if (!hasEscape)
+        if (!HasEscapeRange(encoded))
         {
             return encoded.ToArray();
         }
         var output = new List<byte>(encoded.Length);
-        Span<byte> utf8 = stackalloc byte[4];
-        foreach (var rune in text.EnumerateRunes())
+        var rest = encoded;
+        while (!rest.IsEmpty)
         {
-            if (IsEscapeRange(rune.Value))
+            var status = Rune.DecodeFromUtf8(rest, out var rune, out var used);
+            used = Math.Max(used, 1);
+            if (status == OperationStatus.Done && IsEscapeRange(rune.Value))
             {
                 output.Add((byte)(rune.Value - EscapeBase));
             }
             else
             {
-                var n = rune.EncodeToUtf8(utf8);
-                for (var i = 0; i < n; i++)
+                for (var i = 0; i < used; i++)
                 {
-                    output.Add(utf8[i]);
+                    output.Add(rest[i]);
                 }
             }
+            rest = rest[used..];
         }
         return [.. output];
     }
@@ -86,18 +89,19 @@ public static class BareosNames
         {
             return true;
         }
-        if (!System.Text.Unicode.Utf8.IsValid(raw))
+        return System.Text.Unicode.Utf8.IsValid(raw) && !HasEscapeRange(raw);
+    }
+
+    /// <summary>Whether the bytes hold the UTF-8 of a character U+F700..U+F7FF (EF 9C 80 .. EF 9F BF).</summary>
+    private static bool HasEscapeRange(ReadOnlySpan<byte> raw)
+    {
+        for (var i = raw.IndexOf((byte)0xEF); i >= 0 && i + 2 < raw.Length; i = raw[(i + 1)..].IndexOf((byte)0xEF) is var next and >= 0 ? i + 1 + next : -1)
         {
-            return false;
-        }
-        // U+F700..U+F7FF is EF 9C 80 .. EF 9F BF in UTF-8.
-        for (var i = 0; i + 1 < raw.Length; i++)
-        {
-            if (raw[i] == 0xEF && raw[i + 1] is >= 0x9C and <= 0x9F)
+            if (raw[i + 1] is >= 0x9C and <= 0x9F && raw[i + 2] is >= 0x80 and <= 0xBF)
             {
-                return false;
+                return true;
             }
         }
-        return true;
+        return false;
     }
 }

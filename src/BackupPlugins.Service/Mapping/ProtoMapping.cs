@@ -19,16 +19,19 @@ public static class ProtoMapping
     public static IEnumerable<V1.JobMessage> ToProto(IEnumerable<JobMessage> messages) =>
         messages.Select(m => new V1.JobMessage { Severity = (V1.Severity)(int)m.Severity, Text = m.Text });
 
-    /// <summary>The name Bareos records: encoded, directories with a trailing '/'.</summary>
-    public static byte[] BareosName(BackupItem item)
+    /// <summary>
+    /// The name Bareos records, directories with a trailing '/': escaped for a client that carries text (python3-fd), as
+    /// bytes for one that carries bytes (grpc-fd; see <see cref="BareosNames.ForBytes"/>).
+    /// </summary>
+    public static byte[] BareosName(BackupItem item, bool asBytes = false)
     {
-        var name = BareosNames.Encode(item.Name);
+        var name = asBytes ? BareosNames.ForBytes(item.Name) : BareosNames.Encode(item.Name);
         return item.Kind == EntryKind.Directory && (name.Length == 0 || name[^1] != (byte)'/') ? [.. name, (byte)'/'] : name;
     }
 
-    public static V1.BackupItem ToProto(BackupItem item)
+    public static V1.BackupItem ToProto(BackupItem item, bool namesAsBytes = false)
     {
-        var fname = BareosName(item);
+        var fname = BareosName(item, namesAsBytes);
         if (item.Error is not null)
         {
             return new V1.BackupItem
@@ -53,7 +56,7 @@ public static class ProtoMapping
         file.Link = item.Kind switch
         {
             EntryKind.Directory => ByteString.CopyFrom(fname),
-            EntryKind.Symlink or EntryKind.HardLink => ByteString.CopyFrom(BareosNames.Encode(item.Link)),
+            EntryKind.Symlink or EntryKind.HardLink => ByteString.CopyFrom(namesAsBytes ? BareosNames.ForBytes(item.Link) : BareosNames.Encode(item.Link)),
             _ => ByteString.Empty,
         };
         if (item.Data == DataDelivery.Path && item.OpenPath is not null && !item.OpenPath.AsSpan().SequenceEqual(fname))

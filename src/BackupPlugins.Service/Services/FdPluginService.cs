@@ -33,6 +33,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         }
         var connection = context.GetHttpContext().Connection.Id;
         var session = sessions.Open(connection, ProtoMapping.ToFacts(request.Job));
+        session.NamesAsBytes = request.NamesAsBytes;
         session.MergeOptions(Encoding.UTF8.GetString(request.PluginDefinition.Span));
         var reply = new V1.LoadPluginResponse { Session = session.Id };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
@@ -81,9 +82,9 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         {
             if (item.Data == DataDelivery.Socket)
             {
-                session.RememberStreamed(ProtoMapping.BareosName(item), item);
+                session.RememberStreamed(ProtoMapping.BareosName(item, session.NamesAsBytes), item);
             }
-            reply.Items.Add(ProtoMapping.ToProto(item));
+            reply.Items.Add(ProtoMapping.ToProto(item, session.NamesAsBytes));
         }
         reply.More = more;
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using System.Text;
+using BackupPlugins.GrpcModule.Transport;
+using BackupPlugins.Protocol.Bareos.Core;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using Grpc.Core;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.GrpcModule.Host;
+
+/// <summary>
+/// The job's session on the host, as the python3-fd shim holds one: opened with the job's first plugin string
+/// (<c>LoadPlugin</c>), every host call under a deadline (<c>timeout=</c>), the job messages of every reply passed to
+/// the file daemon (<c>Bareos_JobMessage</c>). The host binds the session to this connection.
+/// </summary>
+internal sealed class HostSession(CoreConnection core)
+{
+    /// <summary>How long the host may take to answer LoadPlugin (it is local, and answers at once).</summary>
+    private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(8);
+
+    private readonly CancellationTokenSource _cancel = new();
+    private HostConnection? _host;
+    private Dictionary<string, string> _options = [];
+    private string? _lastDefinition;
+    private TimeSpan _timeout = PluginOptions.DefaultTimeout;
+
+    public string Id { get; private set; } = "";
+    public bool Open => _host is not null;
+    /// <summary>The job was cancelled, or the host's connection is gone: the host has cleaned up on its side.</summary>
+    public bool Ended { get; private set; }
+    /// <summary>A fatal message was sent: the job's end is reported to the host as failed ('f').</summary>
+    public bool HadFatal { get; private set; }
+    public Core.CoreClient Core => core.Client;
+
+    /// <summary>Opens the session with the job's plugin string; false (a fatal message sent) when it cannot.</summary>
+    public async Task<bool> OpenAsync(string definition, CancellationToken cancellationToken)
+    {
+        PluginOptions.Parse(definition, _options);
+        _timeout = PluginOptions.Timeout(_options);
+        var path = PluginOptions.Socket(_options);
+        var job = await JobFacts.ReadAsync(core.Client, HadFatal, cancellationToken);
+        _host = new HostConnection(path, LoadTimeout);
+        try
+        {
+            var reply = await CallAsync((c, o) => c.LoadPluginAsync(new V1.LoadPluginRequest
+            {
+                Job = job,
+                PluginDefinition = ByteString.CopyFromUtf8(definition),
+                ShimVersion = "grpc-fd module " + (typeof(HostSession).Assembly.GetName().Version?.ToString(3) ?? "?"),
+                IoInCore = true,
+                Protocol = Enum.GetValues<V1.Revision>().Max(),
+                NamesAsBytes = true,
+            }, o), r => r.Messages, LoadTimeout);
+            Id = reply.Session;
+            _lastDefinition = definition;
+            return true;
+        }
+        catch (RpcException ex)
+        {
+            _host.Dispose();
+            _host = null;
+            await FatalAsync($"cannot start: {Detail(ex)} (socket={path})");
+            return false;
+        }
+    }
+
+    /// <summary>A later plugin string of the job (a restore's next file, the backup's second time): merged by the host.</summary>
+    public async Task DefineAsync(string definition)
+    {
+        if (definition == _lastDefinition)
+        {
+            return; // first value wins: the same string again changes nothing
+        }
+        _lastDefinition = definition;
+        PluginOptions.Parse(definition, _options);
+        await CallAsync((c, o) => c.ParsePluginDefinitionAsync(new V1.ParsePluginDefinitionRequest
+        {
+            Session = Id, PluginDefinition = ByteString.CopyFromUtf8(definition),
+        }, o), r => r.Messages);
+    }
+
+    /// <summary>An event of the job, with the job's facts as the daemon has them now.</summary>
+    public async Task EventAsync(V1.EventType type)
+    {
+        var job = await JobFacts.ReadAsync(core.Client, HadFatal, CancellationToken.None);
+        await CallAsync((c, o) => c.HandlePluginEventAsync(new V1.HandlePluginEventRequest { Session = Id, Event = type, Job = job }, o),
+            r => r.Messages);
+    }
+
+    /// <summary>A host call under the job's deadline; its job messages go to the daemon; a lost connection ends the session.</summary>
+    public async Task<T> CallAsync<T>(Func<V1.FdPlugin.FdPluginClient, CallOptions, AsyncUnaryCall<T>> call,
+        Func<T, RepeatedField<V1.JobMessage>> messages, TimeSpan? timeout = null)
+    {
+        var host = _host ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "the job has no session on the host"));
+        try
+        {
+            var reply = await call(host.Client, new CallOptions(deadline: DateTime.UtcNow + (timeout ?? _timeout), cancellationToken: _cancel.Token));
+            foreach (var m in messages(reply))
+            {
+                await MessageAsync(m.Severity == V1.Severity.Unspecified ? JobMessageType.JobMessageInfo : (JobMessageType)(int)m.Severity, m.Text);
+            }
+            return reply;
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Unavailable)
+        {
+            Ended = true; // the connection is gone or cut: the host cleans up on its side
+            throw;
+        }
+    }
+
+    /// <summary>Starts a host call without waiting (the next batch of entries, asked for ahead).</summary>
+    public AsyncUnaryCall<T> Start<T>(Func<V1.FdPlugin.FdPluginClient, CallOptions, AsyncUnaryCall<T>> call)
+    {
+        var host = _host ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "the job has no session on the host"));
+        return call(host.Client, new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: _cancel.Token));
+    }
+
+    public Task MessageAsync(JobMessageType type, string text) =>
+        core.Client.Bareos_JobMessageAsync(new JobMessageRequest
+        {
+            Type = type, Msg = ByteString.CopyFrom(Encoding.UTF8.GetBytes(text.EndsWith('\n') ? text : text + "\n")),
+        }).ResponseAsync;
+
+    public Task ErrorAsync(string text) => MessageAsync(JobMessageType.JobMessageError, "backupplugins: " + text);
+
+    public Task FatalAsync(string text)
+    {
+        HadFatal = true;
+        return MessageAsync(JobMessageType.JobMessageFatal, "backupplugins: " + text);
+    }
+
+    /// <summary>Cancel (from the director): calls under way fail, and the connection closes, which the host takes as the end.</summary>
+    public void Abort()
+    {
+        Ended = true;
+        _cancel.Cancel();
+        _host?.Dispose();
+    }
+
+    /// <summary>The job is over: the connection closes.</summary>
+    public void Close()
+    {
+        _host?.Dispose();
+        _host = null;
+    }
+
+    public static string Detail(RpcException ex) => ex.Status.Detail is { Length: > 0 } detail ? detail : ex.StatusCode.ToString();
+}

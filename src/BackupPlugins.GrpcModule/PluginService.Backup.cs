@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+using BackupPlugins.GrpcModule.Host;
+using BackupPlugins.GrpcModule.Mapping;
+using BackupPlugins.Protocol.Bareos;
+using Grpc.Core;
+using V1 = BackupPlugins.Protocol.V1;
+
+namespace BackupPlugins.GrpcModule;
+
+/// <summary>Backup: entries come from the host in batches, the next one asked for while the current one is handed out.</summary>
+internal sealed partial class PluginService
+{
+    private const int Batch = 2048; // entries per StartBackupFile call,
+    private const int BatchBytes = 1 << 20; // and about this many bytes of them at most (xattrs and ACLs can be large)
+    private const int Ahead = Batch / 2; // the next batch is asked for when this many entries are left
+
+    private readonly Queue<V1.BackupItem> _queue = new();
+    private AsyncUnaryCall<V1.StartBackupFileResponse>? _pending;
+    private bool _more = true;
+    private bool _started;
+    private V1.BackupFile? _item;
+
+    public override async Task<StartBackupFileResponse> startBackupFile(StartBackupFileRequest request, ServerCallContext context)
+    {
+        if (!_session.Open)
+        {
+            throw Failed("the job has no session on the host (reported when it loaded)");
+        }
+        if (!_started && await StartAsync(V1.EventType.EventEstimateCommand) != ReturnCode.Ok)
+        {
+            throw Failed("the estimate could not start"); // an estimate: no StartBackupJob comes before the entries
+        }
+        while (true)
+        {
+            if (_queue.Count == 0)
+            {
+                if (_pending is null)
+                {
+                    if (!_more)
+                    {
+                        _item = null;
+                        return new StartBackupFileResponse { Result = StartBackupFileResult.StartBackupFileStop };
+                    }
+                    Ask(request);
+                }
+                await NextBatchAsync();
+                continue;
+            }
+            var next = _queue.Dequeue();
+            if (next.ItemCase == V1.BackupItem.ItemOneofCase.Error)
+            {
+                await _session.ErrorAsync($"{next.Error.Fname.ToStringUtf8()} not saved: {next.Error.Reason}");
+                continue;
+            }
+            if (next.ItemCase != V1.BackupItem.ItemOneofCase.File)
+            {
+                await _session.FatalAsync("the host sent an entry that is neither a file nor an error");
+                throw Failed("unexpected entry");
+            }
+            _item = next.File;
+            if (_item.Type == V1.FileType.FtLnksaved && NoHardLinks(request.Flags))
+            {
+                var text = $"{_item.Fname.ToStringUtf8()} is a hard link of {_item.Link.ToStringUtf8()}, and this FileSet has HardLinks = no " +
+                           "(Bareos's default): through grpc-fd the file daemon itself must record hard links (the grpc-fd plugin passes no " +
+                           "link name), so add `HardLinks = yes` to the FileSet's Options, or use the python3 plugin string";
+                await _session.FatalAsync(text);
+                throw Failed(text);
+            }
+            if (_pending is null && _more && _queue.Count <= Ahead)
+            {
+                Ask(request);
+            }
+            return new StartBackupFileResponse { Result = StartBackupFileResult.StartBackupFileOk, File = EntryMapping.ToBareos(_item) };
+        }
+    }
+
+    /// <summary>The FileSet's options say HardLinks = no (FO_NO_HARDLINK, bit 15 of the core's option bitmap).</summary>
+    private static bool NoHardLinks(Google.Protobuf.ByteString flags) => flags.Length > 1 && (flags[1] & 0x80) != 0;
+
+    /// <summary>Starts the StartBackupFile call for the next batch.</summary>
+    private void Ask(StartBackupFileRequest request) =>
+        _pending = _session.Start((c, o) => c.StartBackupFileAsync(new V1.StartBackupFileRequest
+        {
+            Session = _session.Id, MaxFiles = Batch, MaxBytes = BatchBytes, Flags = request.Flags,
+        }, o));
+
+    private async Task NextBatchAsync()
+    {
+        var pending = _pending!;
+        _pending = null;
+        V1.StartBackupFileResponse reply;
+        try
+        {
+            reply = await _session.CallAsync((_, _) => pending, r => r.Messages);
+        }
+        catch (RpcException ex)
+        {
+            await _session.FatalAsync(HostSession.Detail(ex));
+            throw Failed(HostSession.Detail(ex));
+        }
+        foreach (var item in reply.Items)
+        {
+            _queue.Enqueue(item);
+        }
+        _more = reply.More;
+    }
+
+    public override Task<EndBackupFileResponse> endBackupFile(EndBackupFileRequest request, ServerCallContext context)
+    {
+        _item = null;
+        return Task.FromResult(new EndBackupFileResponse
+        {
+            Result = _queue.Count > 0 || _more ? EndBackupFileResult.EndBackupFileMore : EndBackupFileResult.EndBackupFileDone,
+        });
+    }
+
+    public override Task<GetXattrResponse> getXattr(GetXattrRequest request, ServerCallContext context)
+    {
+        var reply = new GetXattrResponse();
+        reply.Attributes.AddRange(_item is null ? [new Xattribute()] : EntryMapping.Xattrs(_item));
+        return Task.FromResult(reply);
+    }
+
+    public override Task<GetAclResponse> getAcl(GetAclRequest request, ServerCallContext context) =>
+        Task.FromResult(new GetAclResponse { Content = new Acl { Data = _item?.Acl ?? Google.Protobuf.ByteString.Empty } });
+
+    /// <summary>Accurate: a name of the previous job not seen in this one; the host keeps names the job could not read.</summary>
+    public override async Task<CheckFileResponse> checkFile(CheckFileRequest request, ServerCallContext context)
+    {
+        try
+        {
+            var reply = await _session.CallAsync((c, o) => c.CheckFileAsync(new V1.CheckFileRequest { Session = _session.Id, Fname = request.File }, o),
+                r => r.Messages);
+            return new CheckFileResponse { Seen = reply.Seen };
+        }
+        catch (RpcException ex)
+        {
+            await _session.ErrorAsync($"check_file {request.File.ToStringUtf8()}: {HostSession.Detail(ex)}");
+            return new CheckFileResponse { Seen = true }; // never record a deletion we are not sure of
+        }
+    }
+}
