@@ -137,6 +137,7 @@ internal sealed partial class PluginService
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(8));
             await socket.ConnectAsync(new UnixDomainSocketEndPoint(reply.DataSocket), timeout.Token);
             await socket.SendAsync(reply.Token.Memory, SocketFlags.None, timeout.Token);
+            NativeFiles.MakeBlocking((int)socket.Handle);
         }
         catch
         {

@@ -28,6 +28,7 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
     ];
 
     private readonly HostSession _session = new(core);
+    private readonly List<string> _earlyOptions = [];
 
     public override async Task<SetupResponse> Setup(SetupRequest request, ServerCallContext context)
     {
@@ -44,7 +45,7 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
             Event.EventOneofCase.BackupCommand => await DefinitionAsync(e.BackupCommand.Data, context.CancellationToken),
             Event.EventOneofCase.RestoreCommand => await DefinitionAsync(e.RestoreCommand.Data, context.CancellationToken),
             Event.EventOneofCase.EstimateCommand => await DefinitionAsync(e.EstimateCommand.Data, context.CancellationToken),
-            Event.EventOneofCase.NewPluginOptions => await DefinitionAsync(e.NewPluginOptions.Data, context.CancellationToken),
+            Event.EventOneofCase.NewPluginOptions => await OptionsAsync(e.NewPluginOptions.Data),
             Event.EventOneofCase.StartBackupJob => await StartAsync(V1.EventType.EventStartBackupJob),
             Event.EventOneofCase.EndBackupJob => await EndAsync(V1.EventType.EventEndBackupJob),
             Event.EventOneofCase.EndRestoreJob => await EndAsync(V1.EventType.EventEndRestoreJob),
@@ -53,6 +54,21 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
             _ => ReturnCode.Ok,
         };
         return new HandlePluginEventResponse { Result = result };
+    }
+
+    /// <summary>
+    /// A restore's or job's own options (pluginoptions, FD Plugin Options): they may come before the job's plugin string,
+    /// which names the host's socket; kept until then, and put first, so they win over the recorded string (as they do
+    /// through python3-fd).
+    /// </summary>
+    private async Task<ReturnCode> OptionsAsync(string options)
+    {
+        if (!_session.Open)
+        {
+            _earlyOptions.Add(options);
+            return ReturnCode.Ok;
+        }
+        return await MergeAsync(options);
     }
 
     /// <summary>A plugin string: the first opens the session on the host, later ones are merged there.</summary>
@@ -66,8 +82,15 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
         }
         if (!_session.Open)
         {
-            return await _session.OpenAsync(definition, cancellationToken) ? ReturnCode.Ok : ReturnCode.Error;
+            var merged = string.Join(':', [.. _earlyOptions.Where(o => o.Length > 0), definition]);
+            _earlyOptions.Clear();
+            return await _session.OpenAsync(merged, cancellationToken) ? ReturnCode.Ok : ReturnCode.Error;
         }
+        return await MergeAsync(definition);
+    }
+
+    private async Task<ReturnCode> MergeAsync(string definition)
+    {
         try
         {
             await _session.DefineAsync(definition);

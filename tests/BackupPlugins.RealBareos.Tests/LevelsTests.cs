@@ -8,17 +8,20 @@ namespace BackupPlugins.RealBareos.Tests;
 /// <summary>
 /// Full, Incremental and Differential jobs of <c>source=dir</c> through a real Bareos 25.1, Accurate on and off: files
 /// changed, added and deleted between the jobs; the newest state restored ("select current") after each level.
-/// With Accurate a deleted file stays deleted; without it Bareos brings it back, as it does for its own FileSets.
+/// With Accurate a deleted file stays deleted; without it Bareos brings it back, as it does for its own FileSets. Through
+/// the python3 plugin and through the grpc-fd module (checkFile over its own wire).
 /// </summary>
 [Collection(BareosCollection.Name)]
 public sealed class LevelsTests(BareosFixture world, ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task EachLevel_RestoredAsCurrent_IsTheTreeAtThatJob(bool accurate)
+    [InlineData(true, PluginKind.Python3)]
+    [InlineData(false, PluginKind.Python3)]
+    [InlineData(true, PluginKind.Grpc)]
+    [InlineData(false, PluginKind.Grpc)]
+    public async Task EachLevel_RestoredAsCurrent_IsTheTreeAtThatJob(bool accurate, PluginKind kind)
     {
-        var name = accurate ? "levels-accurate" : "levels-plain";
+        var name = (accurate ? "levels-accurate-" : "levels-plain-") + kind.ToString().ToLowerInvariant();
         var source = Path.Combine(world.Work, name);
         Write(source, "a.txt", "first a");
         Write(source, "b.txt", "b, deleted before the Incremental");
@@ -26,7 +29,7 @@ public sealed class LevelsTests(BareosFixture world, ITestOutputHelper output)
         await world.AddBackupJobAsync(name, $$"""
               Include {
                 Options { Signature = XXH128 }
-                Plugin = "{{world.Plugin($"source=dir:path={source}")}}"
+                Plugin = "{{world.Plugin($"source=dir:path={source}", kind: kind)}}"
               }
             """, $"  Accurate = {(accurate ? "yes" : "no")}");
         await RunAsync(name, "Full");

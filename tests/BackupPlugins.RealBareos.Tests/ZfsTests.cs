@@ -8,37 +8,42 @@ namespace BackupPlugins.RealBareos.Tests;
 [Collection(BareosCollection.Name)]
 public sealed class ZfsTests(BareosFixture world, ITestOutputHelper output)
 {
-    [Fact]
-    public async Task StreamChain_FullIncrementalDifferentialIncremental_RestoresEachStateExactly()
+    [Theory]
+    [InlineData(PluginKind.Python3)]
+    [InlineData(PluginKind.Grpc)]
+    public async Task StreamChain_FullIncrementalDifferentialIncremental_RestoresEachStateExactly(PluginKind kind)
     {
         await using var pool = await ZfsPool.CreateAsync(world.Work, "bprbs" + Random.Shared.Next(100000, 999999));
         var (dataset, mount) = await pool.CreateDatasetAsync("data");
         await Trees.MakePlainAsync(Path.Combine(mount, "tree"));
-        await world.AddBackupJobAsync("zfs-stream", $$"""
+        var job = $"zfs-stream-{kind}".ToLowerInvariant();
+        await world.AddBackupJobAsync(job, $$"""
               Include {
                 Options { Signature = XXH128 }
-                Plugin = "{{world.Plugin($"source=zfs:dataset={dataset}")}}"
+                Plugin = "{{world.Plugin($"source=zfs:dataset={dataset}", kind: kind)}}"
               }
             """);
+        // restore options as an operator gives them for each kind of plugin string
+        var options = kind == PluginKind.Grpc ? $"grpc:{GrpcModule.Name}" : "python3";
 
-        var full = await BackUpAsync("Full", $"zfs: snapshot {dataset}@bp-F-{{0}}, sent in full");
+        var full = await BackUpAsync(job, "Full", $"zfs: snapshot {dataset}@bp-F-{{0}}, sent in full");
         await ChangeAsync(mount, "after-full.txt", remove: "tree/small.txt");
-        var incremental = await BackUpAsync("Incremental", $"zfs: snapshot {dataset}@bp-I-{{0}}, sent as an increment from {dataset}@bp-F-{full}");
+        var incremental = await BackUpAsync(job, "Incremental", $"zfs: snapshot {dataset}@bp-I-{{0}}, sent as an increment from {dataset}@bp-F-{full}");
         var atIncremental = await Trees.SnapshotAsync(mount, Path.Combine(world.Work, "zfs-at-incremental.json"));
         await ChangeAsync(mount, "after-incremental.txt", remove: "tree/dir/sub/data.bin");
-        var differential = await BackUpAsync("Differential", $"zfs: snapshot {dataset}@bp-D-{{0}}, sent as an increment from {dataset}@bp-F-{full}");
+        var differential = await BackUpAsync(job, "Differential", $"zfs: snapshot {dataset}@bp-D-{{0}}, sent as an increment from {dataset}@bp-F-{full}");
         await ChangeAsync(mount, "after-differential.txt", remove: "after-full.txt");
-        var last = await BackUpAsync("Incremental", $"zfs: snapshot {dataset}@bp-I-{{0}}, sent as an increment from {dataset}@bp-D-{differential}");
+        var last = await BackUpAsync(job, "Incremental", $"zfs: snapshot {dataset}@bp-I-{{0}}, sent as an increment from {dataset}@bp-D-{differential}");
         var now = await Trees.SnapshotAsync(mount, Path.Combine(world.Work, "zfs-now.json"));
 
         await world.RestoreAsync($"restore client={BareosConfig.Client} jobid={full},{incremental} " +
-            $"pluginoptions=\"python3:target={pool.Name}/at-incremental\" all done yes");
+            $"pluginoptions=\"{options}:target={pool.Name}/at-incremental\" all done yes");
         var differences = await Trees.CompareAsync(atIncremental, Path.Combine(pool.MountPoint, "at-incremental"));
         Assert.True(differences.Length == 0, differences);
 
         // What an operator types for "the latest state": the director picks the Full, the Differential and the Incremental after it.
-        var current = await world.RestoreAsync($"restore client={BareosConfig.Client} fileset=zfs-stream current select " +
-            $"pluginoptions=\"python3:target={pool.Name}/current\" all done yes");
+        var current = await world.RestoreAsync($"restore client={BareosConfig.Client} fileset={job} current select " +
+            $"pluginoptions=\"{options}:target={pool.Name}/current\" all done yes");
         output.WriteLine(current.ToString());
         differences = await Trees.CompareAsync(now, Path.Combine(pool.MountPoint, "current"));
         Assert.True(differences.Length == 0, differences);
@@ -69,9 +74,9 @@ public sealed class ZfsTests(BareosFixture world, ITestOutputHelper output)
         Assert.True(differences.Length == 0, differences);
     }
 
-    private async Task<int> BackUpAsync(string level, string message)
+    private async Task<int> BackUpAsync(string name, string level, string message)
     {
-        var job = await world.Console.RunJobAsync($"run job=zfs-stream level={level} yes");
+        var job = await world.Console.RunJobAsync($"run job={name} level={level} yes");
         output.WriteLine(job.ToString());
         Assert.True(job.Status == "T", job + world.Logs());
         Assert.Contains(string.Format(message, job.JobId), job.Log);

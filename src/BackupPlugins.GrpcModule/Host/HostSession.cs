@@ -32,6 +32,8 @@ internal sealed class HostSession(CoreConnection core)
     /// <summary>A fatal message was sent: the job's end is reported to the host as failed ('f').</summary>
     public bool HadFatal { get; private set; }
     public Core.CoreClient Core => core.Client;
+    /// <summary>The job's facts as last read from the daemon (at load and at each event).</summary>
+    public V1.JobInfo Job { get; private set; } = new();
 
     /// <summary>Opens the session with the job's plugin string; false (a fatal message sent) when it cannot.</summary>
     public async Task<bool> OpenAsync(string definition, CancellationToken cancellationToken)
@@ -39,7 +41,7 @@ internal sealed class HostSession(CoreConnection core)
         PluginOptions.Parse(definition, _options);
         _timeout = PluginOptions.Timeout(_options);
         var path = PluginOptions.Socket(_options);
-        var job = await JobFacts.ReadAsync(core.Client, HadFatal, cancellationToken);
+        var job = Job = await JobFacts.ReadAsync(core.Client, HadFatal, cancellationToken);
         _host = new HostConnection(path, LoadTimeout);
         try
         {
@@ -60,9 +62,27 @@ internal sealed class HostSession(CoreConnection core)
         {
             _host.Dispose();
             _host = null;
-            await FatalAsync($"cannot start: {Detail(ex)} (socket={path})");
+            await FatalAsync($"cannot start: {(ex.StatusCode == StatusCode.Unavailable ? Unreachable(path, ex) : Detail(ex))} (socket={path})");
             return false;
         }
+    }
+
+    /// <summary>Why the host's socket did not answer, in an operator's words.</summary>
+    private static string Unreachable(string path, RpcException ex)
+    {
+        if (!File.Exists(path))
+        {
+            return $"no BackupPlugins host listens on {path} (the socket does not exist): start it (systemctl start backup-plugins), " +
+                   "or give socket= where it listens";
+        }
+        for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Net.Sockets.SocketException socket)
+            {
+                return $"the BackupPlugins host does not answer on {path}: {socket.Message}";
+            }
+        }
+        return $"the BackupPlugins host does not answer on {path}: {Detail(ex)}";
     }
 
     /// <summary>A later plugin string of the job (a restore's next file, the backup's second time): merged by the host.</summary>
@@ -83,7 +103,7 @@ internal sealed class HostSession(CoreConnection core)
     /// <summary>An event of the job, with the job's facts as the daemon has them now.</summary>
     public async Task EventAsync(V1.EventType type)
     {
-        var job = await JobFacts.ReadAsync(core.Client, HadFatal, CancellationToken.None);
+        var job = Job = await JobFacts.ReadAsync(core.Client, HadFatal, CancellationToken.None);
         await CallAsync((c, o) => c.HandlePluginEventAsync(new V1.HandlePluginEventRequest { Session = Id, Event = type, Job = job }, o),
             r => r.Messages);
     }

@@ -51,6 +51,20 @@ public static partial class NativeFiles
         return position >= 0 ? position : throw new IOException($"lseek: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
     }
 
+    /// <summary>
+    /// Clears O_NONBLOCK: .NET keeps its sockets non-blocking at the OS level, and the core, which gets the same open
+    /// file description, reads and writes it as a blocking descriptor (EAGAIN would be a read error to it).
+    /// </summary>
+    public static void MakeBlocking(int fd)
+    {
+        const int GetFlags = 3, SetFlags = 4, NonBlock = 0x800;
+        var flags = fcntl(fd, GetFlags, 0);
+        if (flags < 0 || fcntl(fd, SetFlags, flags & ~NonBlock) < 0)
+        {
+            throw new IOException($"fcntl: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+    }
+
     public static void Close(int fd) => close(fd);
 
     private static byte[] Terminated(byte[] path) => [.. path, 0];
@@ -69,6 +83,9 @@ public static partial class NativeFiles
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial long lseek(int fd, long offset, int whence);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc")]
     private static partial int close(int fd);
