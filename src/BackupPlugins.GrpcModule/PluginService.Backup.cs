@@ -20,6 +20,7 @@ internal sealed partial class PluginService
     private bool _more = true;
     private bool _started;
     private V1.BackupFile? _item;
+    private long _aliveCheck; // when startBackupFile next looks at the host's connection (Environment.TickCount64)
 
     public override async Task<StartBackupFileResponse> startBackupFile(StartBackupFileRequest request, ServerCallContext context)
     {
@@ -46,6 +47,15 @@ internal sealed partial class PluginService
                 }
                 await NextBatchAsync();
                 continue;
+            }
+            if (Environment.TickCount64 >= _aliveCheck) // a host killed while entries already here are handed out: noticed within a second
+            {
+                _aliveCheck = Environment.TickCount64 + 1000;
+                if (_session.Lost() is { } lost)
+                {
+                    await _session.FatalAsync(lost);
+                    throw Failed(lost);
+                }
             }
             var next = _queue.Dequeue();
             if (next.ItemCase == V1.BackupItem.ItemOneofCase.Error)

@@ -73,6 +73,32 @@ public static class Machine
             : throw new InvalidOperationException($"{found.Count} processes of {program} with argument {argument}, expected one");
     }
 
+    /// <summary>The one child process of <paramref name="parent"/> whose program is named <paramref name="program"/>.</summary>
+    public static int ProcessIdOfChild(int parent, string program)
+    {
+        var found = Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ParentOf(pid) == parent && CommandLine(pid) is [var argv0, ..] && Path.GetFileName(argv0) == program)
+            .ToList();
+        return found.Count == 1
+            ? found[0]
+            : throw new InvalidOperationException($"{found.Count} child processes of {parent} named {program}, expected one");
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read after the last ')'
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
+    }
+
     private static string[] CommandLine(int pid)
     {
         try

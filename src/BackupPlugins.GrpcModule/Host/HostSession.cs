@@ -67,22 +67,28 @@ internal sealed class HostSession(CoreConnection core)
         }
     }
 
-    /// <summary>Why the host's socket did not answer, in an operator's words.</summary>
+    /// <summary>Why the host's socket did not answer, in the shim's words.</summary>
     private static string Unreachable(string path, RpcException ex)
     {
-        if (!File.Exists(path))
-        {
-            return $"no BackupPlugins host listens on {path} (the socket does not exist): start it (systemctl start backup-plugins), " +
-                   "or give socket= where it listens";
-        }
+        var why = !File.Exists(path) ? "No such file or directory" : Cause(ex);
+        return $"cannot connect to the BackupPlugins host at {path}: {why}";
+    }
+
+    /// <summary>The socket error under a failed call, or its status.</summary>
+    private static string Cause(RpcException ex)
+    {
         for (var inner = ex.Status.DebugException; inner is not null; inner = inner.InnerException)
         {
             if (inner is System.Net.Sockets.SocketException socket)
             {
-                return $"the BackupPlugins host does not answer on {path}: {socket.Message}";
+                return socket.Message;
+            }
+            if (inner is IOException && inner.InnerException is null)
+            {
+                return inner.Message;
             }
         }
-        return $"the BackupPlugins host does not answer on {path}: {Detail(ex)}";
+        return Detail(ex);
     }
 
     /// <summary>A later plugin string of the job (a restore's next file, the backup's second time): merged by the host.</summary>
@@ -122,11 +128,31 @@ internal sealed class HostSession(CoreConnection core)
             }
             return reply;
         }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal && ex.Status.DebugException is not null && !Ended && timeout is null)
+        {
+            // The connection broke in the middle of the job: the host stopped, was killed or restarted; its sessions died
+            // with it, and a new host's start-up sweep undoes what they left.
+            Ended = true;
+            throw new RpcException(new Status(StatusCode.Unavailable, $"lost the connection to the BackupPlugins host at {host.Path} " +
+                $"({Cause(ex)}): the host stopped during the job; it undoes what the job left behind when it starts again"));
+        }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Unavailable)
         {
             Ended = true; // the connection is gone or cut: the host cleans up on its side
             throw;
         }
+    }
+
+    /// <summary>The host closed the connection (stopped, killed): the message to end the job with, or null while it is there.</summary>
+    public string? Lost()
+    {
+        if (_host is not { Closed: true } host || Ended)
+        {
+            return null;
+        }
+        Ended = true;
+        return $"lost the connection to the BackupPlugins host at {host.Path} (the host closed it): the host stopped during the job; " +
+               "it undoes what the job left behind when it starts again";
     }
 
     /// <summary>Starts a host call without waiting (the next batch of entries, asked for ahead).</summary>

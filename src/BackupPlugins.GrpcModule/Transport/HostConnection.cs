@@ -13,6 +13,7 @@ namespace BackupPlugins.GrpcModule.Transport;
 public sealed class HostConnection : IDisposable
 {
     private readonly GrpcChannel _channel;
+    private Socket? _socket;
 
     public HostConnection(string socketPath, TimeSpan connectTimeout)
     {
@@ -26,6 +27,7 @@ public sealed class HostConnection : IDisposable
                 try
                 {
                     await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+                    _socket = socket;
                     return new NetworkStream(socket, ownsSocket: true);
                 }
                 catch
@@ -49,6 +51,26 @@ public sealed class HostConnection : IDisposable
     public string Path { get; }
 
     public FdPlugin.FdPluginClient Client { get; }
+
+    /// <summary>
+    /// Without waiting: whether the host has closed the connection (it stopped or was killed). For a caller that works
+    /// from entries it already holds, with no call under way that would fail, to notice a dead host at once.
+    /// </summary>
+    public bool Closed
+    {
+        get
+        {
+            try
+            {
+                var socket = _socket;
+                return socket is not null && socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return true;
+            }
+        }
+    }
 
     /// <summary>Closes the connection: calls under way fail, and the host ends the session and cleans up.</summary>
     public void Dispose() => _channel.Dispose();
