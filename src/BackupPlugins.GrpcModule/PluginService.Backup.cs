@@ -20,6 +20,7 @@ internal sealed partial class PluginService
     private bool _more = true;
     private bool _started;
     private V1.BackupFile? _item;
+    private readonly Dictionary<Google.Protobuf.ByteString, Google.Protobuf.ByteString> _linkSources = []; // name -> where its data is read (files with more than one link)
     private long _aliveCheck; // when startBackupFile next looks at the host's connection (Environment.TickCount64)
 
     public override async Task<StartBackupFileResponse> startBackupFile(StartBackupFileRequest request, ServerCallContext context)
@@ -69,13 +70,13 @@ internal sealed partial class PluginService
                 throw Failed("unexpected entry");
             }
             _item = next.File;
-            if (_item.Type == V1.FileType.FtLnksaved && NoHardLinks(request.Flags))
+            if (_item.Type == V1.FileType.FtReg && _item.DataPath == V1.DataPath.Path && Nlink(_item) > 1)
             {
-                var text = $"{_item.Fname.ToStringUtf8()} is a hard link of {_item.Link.ToStringUtf8()}, and this FileSet has HardLinks = no " +
-                           "(Bareos's default): through grpc-fd the file daemon itself must record hard links (the grpc-fd plugin passes no " +
-                           "link name), so add `HardLinks = yes` to the FileSet's Options, or use the python3 plugin string";
-                await _session.FatalAsync(text);
-                throw Failed(text);
+                _linkSources[_item.Fname] = _item.OpenPath.IsEmpty ? _item.Fname : _item.OpenPath;
+            }
+            else if (_item.Type == V1.FileType.FtLnksaved && NoHardLinks(request.Flags))
+            {
+                _item = await AsCopyAsync(_item);
             }
             if (_pending is null && _more && _queue.Count <= Ahead)
             {
@@ -104,6 +105,40 @@ internal sealed partial class PluginService
         var reply = await _session.Core.Bareos_checkChangesAsync(request);
         return !reply.Old;
     }
+
+    /// <summary>
+    /// A hard link on a FileSet with HardLinks = no (Bareos's default), where the file daemon keeps no table of hard links
+    /// and the grpc-fd plugin passes no link name: the name is sent as a copy of the file (its data read through the
+    /// first name), as Bareos itself saves hard links then, with the pseudo xattr <c>backupplugins.link</c> (the first
+    /// name, NUL, this name), from which the host's restore makes the link again where the first name was restored.
+    /// </summary>
+    private async Task<V1.BackupFile> AsCopyAsync(V1.BackupFile link)
+    {
+        if (!_linkSources.TryGetValue(link.Link, out var source))
+        {
+            var text = $"{link.Fname.ToStringUtf8()} is a hard link of {link.Link.ToStringUtf8()}, which this job did not send: " +
+                       "add `HardLinks = yes` to the FileSet's Options (the file daemon then records hard links itself)";
+            await _session.FatalAsync(text);
+            throw Failed(text);
+        }
+        var copy = link.Clone();
+        copy.Type = V1.FileType.FtReg;
+        copy.NoRead = false;
+        copy.DataPath = V1.DataPath.Path;
+        copy.OpenPath = source;
+        copy.Link = Google.Protobuf.ByteString.Empty;
+        copy.Xattrs.Add(new V1.Xattr
+        {
+            Name = Google.Protobuf.ByteString.CopyFromUtf8(LinkXattr),
+            Value = Google.Protobuf.ByteString.CopyFrom([.. link.Link.Span, 0, .. link.Fname.Span]),
+        });
+        return copy;
+    }
+
+    /// <summary>The pseudo xattr that carries a hard link saved as a copy (TreeRestorer reads it).</summary>
+    public const string LinkXattr = "backupplugins.link";
+
+    private static uint Nlink(V1.BackupFile file) => file.Stat.Length >= 24 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file.Stat.Span[20..]) : 1;
 
     /// <summary>The FileSet's options say HardLinks = no (FO_NO_HARDLINK, bit 15 of the core's option bitmap).</summary>
     private static bool NoHardLinks(Google.Protobuf.ByteString flags) => flags.Length > 1 && (flags[1] & 0x80) != 0;

@@ -63,6 +63,7 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
     /// </summary>
     private async Task<ReturnCode> OptionsAsync(string options)
     {
+        options = PluginString.WithoutPluginName(options);
         if (!_session.Open)
         {
             _earlyOptions.Add(options);

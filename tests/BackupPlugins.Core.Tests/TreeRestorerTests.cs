@@ -72,4 +72,32 @@ public sealed class TreeRestorerTests : IDisposable
         var older = restorer.Create(new RestoreItem(B(path), [], EntryKind.Regular, Stat(PosixStat.Reg, 3), ReplaceMode.IfOlder));
         Assert.Equal(CreateOutcome.Skip, older.Outcome);
     }
+
+    /// <summary>A hard link the grpc-fd module saved as a copy, restored under a regexwhere that moved its prefix.</summary>
+    [Fact]
+    public void Finish_CopyCarryingTheLinkXattr_BecomesALinkToWhereTheFirstNameWasRestored()
+    {
+        var restorer = new TreeRestorer(B(_root));
+        File.WriteAllText(Path.Combine(_root, "first"), "abc");
+        var copy = new RestoreItem(B(_root + "/sub/second"), [], EntryKind.Regular, Stat(PosixStat.Reg | 0x1A4, 3), ReplaceMode.Always);
+        Assert.Equal(CreateOutcome.Extract, restorer.Create(copy).Outcome);
+        File.WriteAllText(Path.Combine(_root, "sub", "second"), "abc");
+        byte[] value = [.. B("/srv/data/first"), 0, .. B("/srv/data/sub/second")];
+        restorer.Finish(copy, new RestoreMetadata([(B(TreeWalker.LinkXattr), value)], null, true));
+        Assert.Equal(FileSystem.LStat(B(_root + "/first")).Ino, FileSystem.LStat(B(_root + "/sub/second")).Ino);
+        Assert.Equal(2u, FileSystem.LStat(B(_root + "/first")).Nlink);
+    }
+
+    [Fact]
+    public void Finish_CopyWhoseFirstNameWasNotRestored_StaysACopyWithItsData()
+    {
+        var restorer = new TreeRestorer(B(_root));
+        var copy = new RestoreItem(B(_root + "/second"), [], EntryKind.Regular, Stat(PosixStat.Reg | 0x1A4, 3), ReplaceMode.Always);
+        restorer.Create(copy);
+        File.WriteAllText(Path.Combine(_root, "second"), "abc");
+        byte[] value = [.. B("/srv/data/first"), 0, .. B("/srv/data/second")];
+        restorer.Finish(copy, new RestoreMetadata([(B(TreeWalker.LinkXattr), value)], null, true));
+        Assert.Equal("abc", File.ReadAllText(Path.Combine(_root, "second")));
+        Assert.Equal(1u, FileSystem.LStat(B(_root + "/second")).Nlink);
+    }
 }

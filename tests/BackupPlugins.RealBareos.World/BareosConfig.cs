@@ -11,6 +11,8 @@ public sealed record BareosConfig(int CatalogPort, int DirectorPort, int Storage
     public const string Director = "bp-dir";
     public const string Storage = "bp-sd";
     public const string Client = "bp-fd";
+    /// <summary>The second file daemon's Client: grpc-fd only, <c>GrpcModule = backupplugins</c>.</summary>
+    public const string GrpcClient = "bp-fd-grpc";
     /// <summary>Where the Bareos tree is inside the server image.</summary>
     public const string ImageTree = "/opt/bareos/bareos";
 
@@ -184,6 +186,52 @@ public sealed record BareosConfig(int CatalogPort, int DirectorPort, int Storage
               Address = 127.0.0.1
               DIR Port = {{DirectorPort}}
               Password = "{{_dirPassword}}"
+            }
+            """);
+    }
+
+    /// <summary>
+    /// A second file daemon, as a Client that runs BackupPlugins through grpc-fd only: python3-fd not loaded, and
+    /// <c>GrpcModule = backupplugins</c>, so that existing <c>python3:…</c> FileSets run through the module unchanged.
+    /// Its configuration goes under <paramref name="fdRoot"/>; the director's Client resource under <paramref name="root"/>
+    /// (takes effect after <c>reload</c>).
+    /// </summary>
+    public void WriteGrpcOnlyClient(string root, string fdRoot, FileDaemonInstall fd, string fdWork, int port)
+    {
+        Directory.CreateDirectory(fdWork);
+        Resource(root, "bareos-dir", "client", GrpcClient, $$"""
+            Client {
+              Name = {{GrpcClient}}
+              Address = 127.0.0.1
+              FD Port = {{port}}
+              Password = "{{_fdPassword}}"
+              Catalog = MyCatalog
+              Maximum Concurrent Jobs = 20
+            }
+            """);
+        Resource(fdRoot, "bareos-fd", "client", GrpcClient, $$"""
+            Client {
+              Name = {{GrpcClient}}
+              FD Address = 127.0.0.1
+              FD Port = {{port}}
+              Working Directory = "{{fdWork}}"
+              Plugin Directory = "{{fd.PluginDirectory}}"
+              Plugin Names = "grpc"
+              Grpc Module = backupplugins
+              Maximum Concurrent Jobs = 20
+            }
+            """);
+        Resource(fdRoot, "bareos-fd", "director", Director, $$"""
+            Director {
+              Name = {{Director}}
+              Password = "{{_fdPassword}}"
+            }
+            """);
+        Resource(fdRoot, "bareos-fd", "messages", "Standard", $$"""
+            Messages {
+              Name = Standard
+              Director = {{Director}} = all, !skipped, !restored
+              Append = "{{fdWork}}/fd.log" = all, !skipped, !restored
             }
             """);
     }

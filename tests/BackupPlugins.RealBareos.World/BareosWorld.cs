@@ -14,6 +14,7 @@ public class BareosWorld
 {
     private readonly List<IContainer> _containers = [];
     private Process? _fileDaemon;
+    private Process? _grpcFileDaemon;
     private HostProcess? _host;
 
     public BareosConfig Config { get; } = new(Machine.FreePort(), Machine.FreePort(), Machine.FreePort(), Machine.FreePort());
@@ -68,6 +69,29 @@ public class BareosWorld
         _host = await HostProcess.StartAsync(HostSocket, WriteHostConfig(), HostLog);
     }
 
+    /// <summary>
+    /// Starts (once) the second file daemon, Client <see cref="BareosConfig.GrpcClient"/>: grpc-fd only, with
+    /// <c>GrpcModule = backupplugins</c>; a job names it with <c>Client = bp-fd-grpc</c>.
+    /// </summary>
+    public async Task StartGrpcOnlyFileDaemonAsync()
+    {
+        if (_grpcFileDaemon is { HasExited: false })
+        {
+            return;
+        }
+        var port = Machine.FreePort();
+        var work = Path.Combine(Work, "fd-grpc");
+        var root = Path.Combine(Work, "etc-fd-grpc");
+        Config.WriteGrpcOnlyClient(ConfigRoot, root, FileDaemon, work, port);
+        _grpcFileDaemon = Machine.StartDaemon(FileDaemon.Daemon, ["-f", "-c", root], Path.Combine(work, "stdout.log"));
+        await Machine.WaitForPortAsync(port, () => Logs(), TimeSpan.FromSeconds(30), () => _grpcFileDaemon.HasExited);
+        var output = await Console.RunAsync("reload");
+        if (output.Contains("Error", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("reload failed: " + output);
+        }
+    }
+
     /// <summary>Kills the host with SIGKILL, as a crash or the OOM killer would.</summary>
     public Task KillHostAsync() => (_host ?? throw new InvalidOperationException("no BackupPlugins host was started")).KillAsync();
 
@@ -80,7 +104,7 @@ public class BareosWorld
     public string HostState => Path.Combine(Work, "state");
 
     /// <summary>Adds a FileSet and a backup Job for it and reloads the director.</summary>
-    public async Task AddBackupJobAsync(string name, string fileSetBody, string extraJobLines = "")
+    public async Task AddBackupJobAsync(string name, string fileSetBody, string extraJobLines = "", string client = BareosConfig.Client)
     {
         BareosConfig.AddDirectorResource(ConfigRoot, "fileset", name, $"FileSet {{\n  Name = {name}\n{fileSetBody}\n}}");
         BareosConfig.AddDirectorResource(ConfigRoot, "job", name, $$"""
@@ -88,7 +112,7 @@ public class BareosWorld
               Name = {{name}}
               Type = Backup
               Level = Full
-              Client = {{BareosConfig.Client}}
+              Client = {{client}}
               FileSet = {{name}}
               Storage = File
               Pool = Full
@@ -105,17 +129,18 @@ public class BareosWorld
 
     /// <summary>
     /// The restore-truth corpus made under <c>Work/&lt;name&gt;</c>, recorded, and backed up in full by a job of that name
-    /// (sparse, xattrs, ACLs on); returns the source, the record and the finished job.
+    /// (sparse, xattrs, ACLs on; Bareos's own hard-link table only with <paramref name="hardLinks"/>); returns the source,
+    /// the record and the finished job.
     /// </summary>
     public async Task<(string Source, string Expected, JobResult Backup)> BackUpCorpusAsync(string name, string? socket = null,
-        PluginKind kind = PluginKind.Python3)
+        PluginKind kind = PluginKind.Python3, bool hardLinks = false)
     {
         var source = Path.Combine(Work, name);
         await Trees.MakeAsync(source);
         var expected = await Trees.SnapshotAsync(source);
         await AddBackupJobAsync(name, $$"""
               Include {
-                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes{{(kind == PluginKind.Grpc ? "; HardLinks = yes" : "")}} }
+                Options { Signature = XXH128; Sparse = yes; Xattr Support = yes; ACL Support = yes{{(hardLinks ? "; HardLinks = yes" : "")}} }
                 Plugin = "{{Plugin($"source=dir:path={source}", socket, kind)}}"
               }
             """);
@@ -138,7 +163,7 @@ public class BareosWorld
     public string Logs()
     {
         var parts = new List<string>();
-        foreach (var file in new[] { "host.log", "fd/stdout.log", "fd/fd.log", "dir/daemon.log", "dir/messages.log" }.Select(f => Path.Combine(Work, f)))
+        foreach (var file in new[] { "host.log", "fd/stdout.log", "fd/fd.log", "fd-grpc/stdout.log", "dir/daemon.log", "dir/messages.log" }.Select(f => Path.Combine(Work, f)))
         {
             if (File.Exists(file))
             {
@@ -155,10 +180,13 @@ public class BareosWorld
 
     public async Task DisposeAsync()
     {
-        if (_fileDaemon is { HasExited: false })
+        foreach (var daemon in new[] { _fileDaemon, _grpcFileDaemon })
         {
-            _fileDaemon.Kill(entireProcessTree: true);
-            await _fileDaemon.WaitForExitAsync();
+            if (daemon is { HasExited: false })
+            {
+                daemon.Kill(entireProcessTree: true);
+                await daemon.WaitForExitAsync();
+            }
         }
         if (_host is not null)
         {

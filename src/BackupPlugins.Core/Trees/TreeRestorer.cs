@@ -16,6 +16,7 @@ namespace BackupPlugins.Core.Trees;
 public sealed class TreeRestorer(byte[] root)
 {
     private static readonly byte[] TimesName = Encoding.ASCII.GetBytes(TreeWalker.TimesXattr);
+    private static readonly byte[] LinkName = Encoding.ASCII.GetBytes(TreeWalker.LinkXattr);
     private readonly HashSet<string> _createdSymlinks = [];
     private readonly List<(RestoreItem Item, RestoreMetadata Metadata)> _directories = [];
 
@@ -89,6 +90,8 @@ public sealed class TreeRestorer(byte[] root)
                 return;
             case EntryKind.HardLink:
                 return;
+            case EntryKind.Regular when metadata.DataOk && LinkAgain(item, metadata):
+                return; // one more name of a file restored before: the link carries its metadata
             case EntryKind.Regular when metadata.DataOk:
                 var now = FileSystem.LStat(item.Target);
                 if (now.Size < item.Stat.Size)
@@ -103,6 +106,45 @@ public sealed class TreeRestorer(byte[] root)
                 break;
         }
         Apply(item, metadata);
+    }
+
+    /// <summary>
+    /// A hard link saved as a copy (the grpc-fd module, on a FileSet with HardLinks = no): its pseudo xattr
+    /// <see cref="TreeWalker.LinkXattr"/> holds the first name and its own as backed up. Where the first name was restored
+    /// is this name's target with the same prefix change (where, regexwhere); if a regular file of the same size is there,
+    /// the copy becomes a link to it, as it was. Otherwise the copy stays (nothing is lost) and gets its metadata.
+    /// </summary>
+    private static bool LinkAgain(RestoreItem item, RestoreMetadata metadata)
+    {
+        var value = metadata.Xattrs.FirstOrDefault(x => x.Name.AsSpan().SequenceEqual(LinkName)).Value;
+        var nul = value is null ? -1 : Array.IndexOf(value, (byte)0);
+        if (nul < 0)
+        {
+            return false;
+        }
+        var first = value.AsSpan(0, nul);
+        var own = value.AsSpan(nul + 1);
+        var target = item.Target.AsSpan();
+        var common = 0;
+        while (common < own.Length && common < target.Length && own[^(common + 1)] == target[^(common + 1)])
+        {
+            common++;
+        }
+        var ownPrefix = own[..^common];
+        var targetPrefix = target[..^common];
+        if (!first.StartsWith(ownPrefix))
+        {
+            return false;
+        }
+        byte[] firstTarget = [.. targetPrefix, .. first[ownPrefix.Length..]];
+        if (!FileSystem.TryLStat(firstTarget, out var there, out _) || there.Type != PosixStat.Reg || there.Size != item.Stat.Size
+            || firstTarget.AsSpan().SequenceEqual(target))
+        {
+            return false;
+        }
+        FileSystem.Unlink(item.Target);
+        FileSystem.Link(firstTarget, item.Target);
+        return true;
     }
 
     /// <summary>Applies the deferred directory metadata, deepest first.</summary>
@@ -138,6 +180,10 @@ public sealed class TreeRestorer(byte[] root)
             {
                 (atime, atimeNsec, mtime, mtimeNsec) = ParseTimes(value, stat);
                 continue;
+            }
+            if (name.AsSpan().SequenceEqual(LinkName))
+            {
+                continue; // a hard link that stays a copy (LinkAgain)
             }
             FileSystem.SetXattr(target, name, value);
         }

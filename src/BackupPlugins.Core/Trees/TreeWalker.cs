@@ -14,6 +14,8 @@ namespace BackupPlugins.Core.Trees;
 public sealed class TreeWalker(byte[] root, PathFilter filter, bool oneFileSystem = false)
 {
     public const string TimesXattr = "backupplugins.times";
+    /// <summary>A hard link saved as a copy by a client that cannot pass link names (the grpc-fd module): first name, NUL, own name.</summary>
+    public const string LinkXattr = "backupplugins.link";
     private static readonly byte[] AclAccess = "system.posix_acl_access"u8.ToArray();
     private static readonly byte[] AclDefault = "system.posix_acl_default"u8.ToArray();
 

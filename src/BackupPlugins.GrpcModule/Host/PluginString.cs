@@ -13,6 +13,43 @@ public static class PluginString
     public const string Module = "bareos-fd-backupplugins";
     public const string Vz7Alias = "bareos-fd-vz7_ct_fs";
 
+    /// <summary>
+    /// Options as given for a job or a restore (FD Plugin Options, pluginoptions): on a Client with
+    /// <c>GrpcModule = backupplugins</c> they come with the plugin name they were written for (<c>python3:…</c>,
+    /// <c>python:…</c>), which python3-fd would have taken off.
+    /// </summary>
+    public static string WithoutPluginName(string options)
+    {
+        var first = options.Split(':', 2);
+        return first.Length == 2 && !first[0].Contains('=') ? first[1] : first[0].Contains('=') ? options : "";
+    }
+
+    /// <summary>A python3 plugin string as python3-fd hands it to its module: without the plugin name, module_path and module_name.</summary>
+    public static string PythonOptions(string command) =>
+        string.Join(':', RawTokens(WithoutPluginName(command)).Where(t =>
+            !t.StartsWith("module_path=", StringComparison.OrdinalIgnoreCase) && !t.StartsWith("module_name=", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The ':'-separated tokens as written (a '\:' stays inside its token, escape and all).</summary>
+    private static List<string> RawTokens(string text)
+    {
+        var tokens = new List<string>();
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] == ':')
+            {
+                i++;
+            }
+            else if (text[i] == ':')
+            {
+                tokens.Add(text[start..i]);
+                start = i + 1;
+            }
+        }
+        tokens.Add(text[start..]);
+        return tokens;
+    }
+
     /// <summary>The definition to give the host, or an error that says what to write instead.</summary>
     public static (string? Definition, string? Error) ForHost(string command)
     {
@@ -27,10 +64,11 @@ public static class PluginString
                           $"(or, with GrpcModule = backupplugins in the Client, the python3:…:module_name={Module}:… string)");
         }
         var module = PluginOptions.Parse(command).GetValueOrDefault("module_name");
+        var options = PythonOptions(command); // as python3-fd hands its module the string
         return module switch
         {
-            Module => (command, null),
-            Vz7Alias => (command + (command.EndsWith(':') ? "" : ":") + "source=vz7", null),
+            Module => (options, null),
+            Vz7Alias => (options + (options.EndsWith(':') ? "" : ":") + "source=vz7", null),
             _ => (null, $"module_name={module ?? "(none)"} is not BackupPlugins' python module, and this Client runs unknown plugin strings " +
                         $"through BackupPlugins (GrpcModule = backupplugins): load python3 in the Client's Plugin Names for that FileSet, " +
                         $"or give module_name={Module}"),
