@@ -37,14 +37,15 @@ public sealed partial class Jobs(BareosWorld world, TextWriter progress, string?
 
     public List<Measured> All { get; } = [];
 
-    /// <summary>Runs a job (a bconsole command ending in "yes"); throws unless it ended well (T).</summary>
-    public async Task<Measured> RunAsync(string what, string command, DataWatch watch, CancellationToken cancellationToken)
+    /// <summary>Runs a job (a bconsole command ending in "yes"); throws unless it ended well (T; or W, <paramref name="warningsOk"/>).</summary>
+    public async Task<Measured> RunAsync(string what, string command, DataWatch watch, CancellationToken cancellationToken,
+        bool warningsOk = false)
     {
         sync(); // dirty pages of the job before are written back now, not during this one
         await Task.Delay(500, cancellationToken);
         var logStart = new FileInfo(world.DirectorMessages) is { Exists: true } log ? log.Length : 0;
         var (fd, host) = (world.FileDaemonProcessId, world.HostProcessId);
-        var (fdCpu, hostCpu, sdCpu) = (Cpu.Seconds(fd), Cpu.Seconds(host, children: true), Cpu.Seconds(_storageDaemon));
+        var (fdCpu, hostCpu, sdCpu) = (Cpu.Seconds(fd, children: true), Cpu.Seconds(host, children: true), Cpu.Seconds(_storageDaemon));
         using var sampler = watch switch
         {
             DataWatch.Storage => new WriteSampler(_storageDaemon),
@@ -62,8 +63,8 @@ public sealed partial class Jobs(BareosWorld world, TextWriter progress, string?
             await progress.WriteLineAsync($"    file daemon profile of job {id}: {await profiler.StopAsync()}");
         }
         var measured = new Measured(what, await world.Console.WaitAsync(id), wall,
-            Cpu.Seconds(fd) - fdCpu, Cpu.Seconds(host, children: true) - hostCpu, data, Cpu.Seconds(_storageDaemon) - sdCpu);
-        if (measured.Job.Status != "T")
+            Cpu.Seconds(fd, children: true) - fdCpu, Cpu.Seconds(host, children: true) - hostCpu, data, Cpu.Seconds(_storageDaemon) - sdCpu);
+        if (measured.Job.Status != "T" && !(warningsOk && measured.Job.Status == "W"))
         {
             throw new JobFailedException(measured.Job, world.Logs());
         }

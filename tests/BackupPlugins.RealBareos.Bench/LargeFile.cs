@@ -2,12 +2,13 @@
 namespace BackupPlugins.RealBareos.Bench;
 
 /// <summary>
-/// One large file: backed up through the bridge on the path and on the socket data path and by a native FileSet
-/// (page cache warmed before each job, the three alternated), then restored from the path backup and from the native one.
+/// One large file: backed up through the bridge on the path and on the socket data path, through the grpc-fd module,
+/// and by a native FileSet (page cache warmed before each job, the four alternated), then restored from the path backup
+/// and from the native one.
 /// </summary>
 public sealed class LargeFile(BareosWorld world, Jobs jobs, BenchOptions options)
 {
-    private static readonly string[] Kinds = ["native", "path", "socket"];
+    private static readonly string[] Kinds = ["native", "path", "socket", "grpc"];
 
     public async Task RunAsync(Report report, CancellationToken cancellationToken)
     {
@@ -18,6 +19,8 @@ public sealed class LargeFile(BareosWorld world, Jobs jobs, BenchOptions options
         await world.AddBackupJobAsync("bench-large-path", Include($"Plugin = \"{world.Plugin($"source=dir:path={directory}")}\""));
         await world.AddBackupJobAsync("bench-large-socket",
             Include($"Plugin = \"{world.Plugin($"source=dir:path={directory}:datapath=socket")}\""));
+        await world.AddBackupJobAsync("bench-large-grpc",
+            Include($"Plugin = \"{world.Plugin($"source=dir:path={directory}", kind: PluginKind.Grpc)}\""));
 
         foreach (var kind in Kinds)
         {
@@ -51,6 +54,9 @@ public sealed class LargeFile(BareosWorld world, Jobs jobs, BenchOptions options
         report.Rows.Add(new Row($"{name}, socket: data-phase MB/s", Rate("native"), Rate("socket"), Goal.RatioAtLeast, 0.90, "F0"));
         report.Rows.Add(new Row($"{name}, socket: FD CPU s", FdCpu("native"), FdCpu("socket"), Goal.RatioAtMost, 1.15));
         report.Rows.Add(new Row($"{name}, socket: host CPU s", double.NaN, HostCpu("socket")));
+        report.Rows.Add(new Row($"{name}, grpc-fd: data-phase MB/s", Rate("native"), Rate("grpc"), Goal.RatioAtLeast, 0.98, "F0"));
+        report.Rows.Add(new Row($"{name}, grpc-fd: FD + module CPU s", FdCpu("native"), FdCpu("grpc"), Goal.RatioAtMost, 1.10));
+        report.Rows.Add(new Row($"{name}, grpc-fd: host CPU s", double.NaN, HostCpu("grpc")));
     }
 
     /// <summary>Restores of the file to a where= on the same file system, alternated, each deleted before the next.</summary>

@@ -11,8 +11,11 @@ public static class Method
         "  counted. SD CPU (in the job list): the storage daemon's, whose volume writes set the pace of large jobs.",
         "  data phase: the storage daemon's volume writes (wchar of /proc/<pid>/io, restores: the file daemon's writes)",
         $"    polled every 10 ms, from the first to the last 10 ms that grew by >= {DataPhase.Growth >> 10} KiB.",
-        "  FD CPU: utime+stime of the file daemon over the job; host CPU: the same for the BackupPlugins host, with its",
+        "  FD CPU: utime+stime of the file daemon over the job with its reaped children (the grpc-fd module, a process",
+        "    per job, which the daemon waits for at the job's end); host CPU: the same for the BackupPlugins host, with its",
         "    children (zfs send). The native zfs job's zfs send runs outside the file daemon and is not counted.",
+        "  bridge: python3-fd and the shim; grpc-fd: the grpc-fd module, its NativeAOT build (tests/benchmark/real-bareos",
+        "    publishes it into .run/grpc-module/ and the world links it as <Plugin Directory>/grpc/backupplugins).",
         "  job s, files/s: from the bconsole run to the director's job report in its message log (polled every 10 ms).",
     ];
 

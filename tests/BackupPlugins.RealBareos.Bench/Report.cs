@@ -65,7 +65,7 @@ public sealed class Report(string title)
     {
         var width = Math.Max(40, Rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
         output.WriteLine(title);
-        output.WriteLine($"{"".PadRight(width)}  {"native",9}  {"bridge",9}  {"vs native",13}  {"target",10}");
+        output.WriteLine($"{"".PadRight(width)}  {"native",9}  {"plugin",9}  {"vs native",13}  {"target",10}");
         foreach (var r in Rows)
         {
             output.WriteLine($"{r.Name.PadRight(width)}  {Row.Show(r.Native, r.Format),9}  {Row.Show(r.Bridge, r.Format),9}  " +
