@@ -9,43 +9,26 @@ namespace BackupPlugins.RealBareos.Tests;
 [Collection(BareosCollection.Name)]
 public sealed class JobFailureTests(BareosFixture world, ITestOutputHelper output)
 {
-    [Fact]
-    public async Task NoHostOnTheSocket_TheJobFailsWithAFatalMessageNamingIt_AndTheFileDaemonAnswers()
+    /// <summary>The same message through the python3 plugin and through the grpc-fd module (which has no python3-fd-mod: prefix).</summary>
+    [Theory]
+    [InlineData(PluginKind.Python3, "python3-fd-mod: ")]
+    [InlineData(PluginKind.Grpc, "")]
+    public async Task NoHostOnTheSocket_TheJobFailsWithAFatalMessageNamingIt_AndTheFileDaemonAnswers(PluginKind kind, string prefix)
     {
-        var source = Path.Combine(world.Work, "no-host-src");
+        var name = $"no-host-{kind}".ToLowerInvariant();
+        var source = Path.Combine(world.Work, name + "-src");
         Directory.CreateDirectory(source);
-        var socket = Path.Combine(world.Work, "nobody-listens.sock");
-        await world.AddBackupJobAsync("no-host", $$"""
+        var socket = Path.Combine(world.Work, name + ".sock");
+        await world.AddBackupJobAsync(name, $$"""
               Include {
                 Options { Signature = XXH128 }
-                Plugin = "python3:module_path={{world.Shim}}:module_name=bareos-fd-backupplugins:source=dir:path={{source}}:socket={{socket}}"
+                Plugin = "{{world.Plugin($"source=dir:path={source}", socket, kind)}}"
               }
             """);
-        var job = await world.Console.RunJobAsync("run job=no-host level=Full yes");
+        var job = await world.Console.RunJobAsync($"run job={name} level=Full yes");
         output.WriteLine(job.ToString());
         Assert.Equal("f", job.Status);
-        Assert.Contains($"Fatal error: python3-fd-mod: backupplugins: cannot start: cannot connect to the BackupPlugins host at " +
-            $"{socket}: No such file or directory (socket={socket})", job.Log);
-        var status = await world.Console.RunAsync($"status client={BareosConfig.Client}");
-        Assert.Contains($"{BareosConfig.Client} Version: 25.1.0", status);
-    }
-
-    [Fact]
-    public async Task NoHostOnTheSocket_ThroughTheGrpcModule_TheJobFailsWithTheSameMessage_AndTheFileDaemonAnswers()
-    {
-        var source = Path.Combine(world.Work, "no-host-grpc-src");
-        Directory.CreateDirectory(source);
-        var socket = Path.Combine(world.Work, "nobody-listens-grpc.sock");
-        await world.AddBackupJobAsync("no-host-grpc", $$"""
-              Include {
-                Options { Signature = XXH128 }
-                Plugin = "grpc:backupplugins:source=dir:path={{source}}:socket={{socket}}"
-              }
-            """);
-        var job = await world.Console.RunJobAsync("run job=no-host-grpc level=Full yes");
-        output.WriteLine(job.ToString());
-        Assert.Equal("f", job.Status);
-        Assert.Contains($"Fatal error: backupplugins: cannot start: cannot connect to the BackupPlugins host at " +
+        Assert.Contains($"Fatal error: {prefix}backupplugins: cannot start: cannot connect to the BackupPlugins host at " +
             $"{socket}: No such file or directory (socket={socket})", job.Log);
         var status = await world.Console.RunAsync($"status client={BareosConfig.Client}");
         Assert.Contains($"{BareosConfig.Client} Version: 25.1.0", status);

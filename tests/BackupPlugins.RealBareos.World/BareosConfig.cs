@@ -155,30 +155,7 @@ public sealed record BareosConfig(int CatalogPort, int DirectorPort, int Storage
             }
             """);
 
-        Resource(root, "bareos-fd", "client", Client, $$"""
-            Client {
-              Name = {{Client}}
-              FD Address = 127.0.0.1
-              FD Port = {{FileDaemonPort}}
-              Working Directory = "{{fdWork}}"
-              Plugin Directory = "{{fd.PluginDirectory}}"
-              Plugin Names = "python3:grpc"
-              Maximum Concurrent Jobs = 20
-            }
-            """);
-        Resource(root, "bareos-fd", "director", Director, $$"""
-            Director {
-              Name = {{Director}}
-              Password = "{{_fdPassword}}"
-            }
-            """);
-        Resource(root, "bareos-fd", "messages", "Standard", $$"""
-            Messages {
-              Name = Standard
-              Director = {{Director}} = all, !skipped, !restored
-              Append = "{{fdWork}}/fd.log" = all, !skipped, !restored
-            }
-            """);
+        FileDaemon(root, Client, FileDaemonPort, fd, fdWork, "Plugin Names = \"python3:grpc\"");
 
         File.WriteAllText(Path.Combine(root, "bconsole.conf"), $$"""
             Director {
@@ -209,25 +186,30 @@ public sealed record BareosConfig(int CatalogPort, int DirectorPort, int Storage
               Maximum Concurrent Jobs = 20
             }
             """);
-        Resource(fdRoot, "bareos-fd", "client", GrpcClient, $$"""
+        FileDaemon(fdRoot, GrpcClient, port, fd, fdWork, "Plugin Names = \"grpc\"\n  Grpc Module = backupplugins");
+    }
+
+    /// <summary>A file daemon's own configuration: its Client (with <paramref name="plugins"/> lines), the director, messages.</summary>
+    private void FileDaemon(string root, string name, int port, FileDaemonInstall fd, string fdWork, string plugins)
+    {
+        Resource(root, "bareos-fd", "client", name, $$"""
             Client {
-              Name = {{GrpcClient}}
+              Name = {{name}}
               FD Address = 127.0.0.1
               FD Port = {{port}}
               Working Directory = "{{fdWork}}"
               Plugin Directory = "{{fd.PluginDirectory}}"
-              Plugin Names = "grpc"
-              Grpc Module = backupplugins
+              {{plugins}}
               Maximum Concurrent Jobs = 20
             }
             """);
-        Resource(fdRoot, "bareos-fd", "director", Director, $$"""
+        Resource(root, "bareos-fd", "director", Director, $$"""
             Director {
               Name = {{Director}}
               Password = "{{_fdPassword}}"
             }
             """);
-        Resource(fdRoot, "bareos-fd", "messages", "Standard", $$"""
+        Resource(root, "bareos-fd", "messages", "Standard", $$"""
             Messages {
               Name = Standard
               Director = {{Director}} = all, !skipped, !restored
