@@ -95,27 +95,29 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The module killed in the middle of a walk (as the OOM killer would): the job does not end well, the file daemon
-    /// lives, and the host, which sees the module's connection close, ends the session and undoes what it held. How the
-    /// job ends is Bareos's grpc-fd plugin's: killed during startBackupFile, "startBackupFile failed" fails it; killed
-    /// while the core reads a file (nearly always), the open or close of the next file fails (a non-fatal error) and a
-    /// failed endBackupFile ends the plugin's list as if it were complete: "OK -- with warnings", short of files.
+    /// The module killed in the middle of a walk (as the OOM killer would): the file daemon lives, and the host, which
+    /// sees the module's connection close, ends the session and undoes what it held. How the job ends is Bareos's
+    /// grpc-fd plugin's, and depends on the moment: killed during startBackupFile, "startBackupFile failed" fails it
+    /// (f); killed while the core reads a file, the next open fails as a non-fatal error (W); killed between a file's
+    /// close and its endBackupFile, the failed endBackupFile ends the plugin's list as if it were complete and the job
+    /// ends "Backup OK" (T) — short of files, which is what this test holds in every case, and the host's log names it.
     /// </summary>
     [Fact]
-    public async Task GrpcModuleKilledMidWalk_FailsTheJob_TheFileDaemonLives_AndTheHostCleansUp()
+    public async Task GrpcModuleKilledMidWalk_TheJobIsShortOfFiles_TheFileDaemonLives_AndTheHostCleansUp()
     {
         var jobId = await StartSlowWalkAsync("fault-module-kill", PluginKind.Grpc);
         var module = Machine.ProcessIdOfChild(world.FileDaemonProcessId, GrpcModule.Name);
         Process.GetProcessById(module).Kill();
         var job = await world.Console.WaitAsync(jobId);
         output.WriteLine(job.ToString());
-        Assert.Contains(job.Status, new[] { "f", "W" });
+        Assert.Contains(job.Status, new[] { "f", "W", "T" });
         Assert.True(job.Files < 5000, job.ToString());
         if (job.Status == "W")
         {
             Assert.Matches(@"Non-fatal FD errors:\s+[1-9]", job.Log);
         }
         await AssertSessionsEndedAsync();
+        Assert.Contains("closed with session", File.ReadAllText(world.HostLog));
         await AssertFileDaemonAnswersAsync();
     }
 
