@@ -21,6 +21,14 @@ public sealed class StreamJobConsoleTests
         }
     }
 
+    /// <summary>A caller that closes its side at once: it will answer nothing.</summary>
+    private sealed class Closed : IAsyncStreamReader<JobInput>
+    {
+        public JobInput Current => throw new InvalidOperationException();
+
+        public Task<bool> MoveNext(CancellationToken cancellationToken) => Task.FromResult(false);
+    }
+
     private sealed class Recorded : IServerStreamWriter<JobOutput>
     {
         public List<JobOutput> Messages { get; } = [];
@@ -91,5 +99,23 @@ public sealed class StreamJobConsoleTests
             await console.EndAsync(2);
         }
         Assert.Equal([Progress(0), Progress(10, done: true, failed: true), new JobOutput { ExitCode = 2 }], _sent.Messages);
+    }
+
+    [Fact]
+    public async Task AQuestion_WhenTheCallGoesAway_IsAStop_NotANo()
+    {
+        await using var console = new StreamJobConsole(new Silent(), _sent, _call.Token, _clock);
+        var asked = console.AskAsync("roll back?", CancellationToken.None); // the token alone must not decide it
+        await _call.CancelAsync(); // the caller went away, or the host is shutting down
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => asked);
+        Assert.True(console.Stopping.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task AQuestion_AfterTheCallerClosedItsSide_IsANo()
+    {
+        await using var console = new StreamJobConsole(new Closed(), _sent, _call.Token, _clock);
+        Assert.False(await console.AskAsync("roll back?", console.Stopping));
+        Assert.False(console.Stopping.IsCancellationRequested);
     }
 }

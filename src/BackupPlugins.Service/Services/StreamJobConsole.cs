@@ -60,6 +60,12 @@ internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
             }
             finally
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // The call went away (the caller, or the host shutting down): the job stops. Said before the
+                    // answers end, so a question waiting for them sees a stop, not a no.
+                    await _stop.CancelAsync();
+                }
                 _answers.Writer.TryComplete(); // no more answers: every later question is answered no
             }
         }, cancellationToken);
@@ -76,6 +82,7 @@ internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
         _outgoing.Writer.TryWrite(new V1.JobOutput { Question = question });
         var answered = await _answers.Reader.WaitToReadAsync(cancellationToken) && _answers.Reader.TryRead(out var yes) && yes;
         cancellationToken.ThrowIfCancellationRequested(); // stopped while asking: the job stops, whatever came in
+        _stop.Token.ThrowIfCancellationRequested(); // the call went away while asking: a stop too, not a no
         return answered;
     }
 
