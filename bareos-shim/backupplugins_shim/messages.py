@@ -16,6 +16,7 @@ LoadPluginRequest = {
     "job": _f(1, "msg", sub=JobInfo), "plugin_definition": _f(2, "bytes"), "shim_version": _f(3, "string"),
     "io_in_core": _f(4, "bool"), "protocol": _f(5, "uint"),
     "names_as_bytes": _f(6, "bool"),  # never set by the shim: python3-fd carries text, names come escaped
+    "separate_process": _f(7, "bool"),  # never set by the shim: it lives and dies with the file daemon
 }
 LoadPluginResponse = {"session": _f(1, "string"), "messages": _f(2, "msg", True, JobMessage)}
 ParsePluginDefinitionRequest = {"session": _f(1, "string"), "plugin_definition": _f(2, "bytes")}

@@ -50,7 +50,7 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
             Event.EventOneofCase.EndBackupJob => await EndAsync(V1.EventType.EventEndBackupJob),
             Event.EventOneofCase.EndRestoreJob => await EndAsync(V1.EventType.EventEndRestoreJob),
             Event.EventOneofCase.JobEnd => await EndAsync(V1.EventType.EventJobEnd),
-            Event.EventOneofCase.CancelCommand => Cancel(),
+            Event.EventOneofCase.CancelCommand => await CancelAsync(),
             _ => ReturnCode.Ok,
         };
         return new HandlePluginEventResponse { Result = result };
@@ -156,8 +156,8 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
         return ReturnCode.Ok;
     }
 
-    /// <summary>Cancel, on the director's thread while another call may run: cut the data and host connections; the host cleans up.</summary>
-    private ReturnCode Cancel()
+    /// <summary>Cancel, on the director's thread while another call may run: the host is told, then the data and host connections are cut.</summary>
+    private async Task<ReturnCode> CancelAsync()
     {
         try
         {
@@ -167,7 +167,7 @@ internal sealed partial class PluginService(CoreConnection core, DataChannel dat
         {
             // already closed
         }
-        _session.Abort();
+        await _session.CancelAsync();
         return ReturnCode.Ok;
     }
 

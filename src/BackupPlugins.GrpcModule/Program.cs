@@ -11,6 +11,19 @@ using Microsoft.Extensions.Hosting;
 // The file daemon starts the module once per job with no arguments and three connected sockets (fds 3, 4, 5); it
 // serves bareos.plugin.Plugin on fd 3 until the daemon closes that connection, then exits (the daemon kills a
 // module that is still there a second later).
+if (args is ["--version"])
+{
+    Console.WriteLine(ModuleVersion.Text);
+    return 0;
+}
+if (args.Length > 0)
+{
+    // An operator who runs it by hand: say what it is instead of failing on sockets that are not there.
+    Console.Error.WriteLine("backupplugins " + ModuleVersion.Text + ": the BackupPlugins grpc-fd module. The Bareos file daemon starts it " +
+        "for each job (as <Plugin Directory>/grpc/backupplugins, with no arguments); it takes only --version.");
+    return args is ["--help"] or ["-h"] ? 0 : 2;
+}
+
 System.Net.Sockets.Socket plugin, core, data;
 try
 {

@@ -17,13 +17,15 @@ public enum DataWatch
 }
 
 /// <summary>One measured job: what the catalog says, its wall time, the CPU the file daemon and the host used, its data phase.</summary>
-public sealed record Measured(string What, JobResult Job, double Wall, double FdCpu, double HostCpu, double? Data, double SdCpu = double.NaN)
+/// <remarks><see cref="FdCpu"/> counts the daemon's children it reaped (a grpc-fd module); <see cref="FdOwnCpu"/> the daemon alone.</remarks>
+public sealed record Measured(string What, JobResult Job, double Wall, double FdCpu, double HostCpu, double? Data, double SdCpu = double.NaN,
+    double FdOwnCpu = double.NaN)
 {
     public double DataMBps(long bytes) => Data is { } s and > 0 ? bytes / s / 1e6 : double.NaN;
 
     public override string ToString() =>
         $"{What}: job {Job.JobId} {Job.Status}, {Job.Files} files, {Job.Bytes} bytes, wall {Wall:F2} s, " +
-        $"data {(Data is { } d ? $"{d:F2} s" : "-")}, FD CPU {FdCpu:F2} s, host CPU {HostCpu:F2} s, SD CPU {SdCpu:F2} s";
+        $"data {(Data is { } d ? $"{d:F2} s" : "-")}, FD CPU {FdCpu:F2} s (own {FdOwnCpu:F2} s), host CPU {HostCpu:F2} s, SD CPU {SdCpu:F2} s";
 }
 
 /// <summary>
@@ -45,7 +47,8 @@ public sealed partial class Jobs(BareosWorld world, TextWriter progress, string?
         await Task.Delay(500, cancellationToken);
         var logStart = new FileInfo(world.DirectorMessages) is { Exists: true } log ? log.Length : 0;
         var (fd, host) = (world.FileDaemonProcessId, world.HostProcessId);
-        var (fdCpu, hostCpu, sdCpu) = (Cpu.Seconds(fd, children: true), Cpu.Seconds(host, children: true), Cpu.Seconds(_storageDaemon));
+        var (fdCpu, fdOwnCpu, hostCpu, sdCpu) =
+            (Cpu.Seconds(fd, children: true), Cpu.Seconds(fd), Cpu.Seconds(host, children: true), Cpu.Seconds(_storageDaemon));
         using var sampler = watch switch
         {
             DataWatch.Storage => new WriteSampler(_storageDaemon),
@@ -63,7 +66,8 @@ public sealed partial class Jobs(BareosWorld world, TextWriter progress, string?
             await progress.WriteLineAsync($"    file daemon profile of job {id}: {await profiler.StopAsync()}");
         }
         var measured = new Measured(what, await world.Console.WaitAsync(id), wall,
-            Cpu.Seconds(fd, children: true) - fdCpu, Cpu.Seconds(host, children: true) - hostCpu, data, Cpu.Seconds(_storageDaemon) - sdCpu);
+            Cpu.Seconds(fd, children: true) - fdCpu, Cpu.Seconds(host, children: true) - hostCpu, data, Cpu.Seconds(_storageDaemon) - sdCpu,
+            Cpu.Seconds(fd) - fdOwnCpu);
         if (measured.Job.Status != "T" && !(warningsOk && measured.Job.Status == "W"))
         {
             throw new JobFailedException(measured.Job, world.Logs());

@@ -44,6 +44,9 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
         Assert.Equal("A", job.Status);
         Assert.True(job.Files < 5000, job.ToString());
         await AssertSessionsEndedAsync();
+        // the module told the host the director cancelled: a job ended on purpose is no news for the client's next one
+        Assert.Contains("cancelled by the director", File.ReadAllText(world.HostLog));
+        Assert.Empty(Directory.Exists(Path.Combine(world.HostState, "interrupted")) ? Directory.GetFiles(Path.Combine(world.HostState, "interrupted")) : []);
         Assert.Throws<InvalidOperationException>(() => Machine.ProcessIdOfChild(world.FileDaemonProcessId, GrpcModule.Name));
         await AssertFileDaemonAnswersAsync();
     }
@@ -100,7 +103,8 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
     /// grpc-fd plugin's, and depends on the moment: killed during startBackupFile, "startBackupFile failed" fails it
     /// (f); killed while the core reads a file, the next open fails as a non-fatal error (W); killed between a file's
     /// close and its endBackupFile, the failed endBackupFile ends the plugin's list as if it were complete and the job
-    /// ends "Backup OK" (T) — short of files, which is what this test holds in every case, and the host's log names it.
+    /// ends "Backup OK" (T) — short of files, which is what this test holds in every case, and the host's log names it;
+    /// the client's next job warns of it.
     /// </summary>
     [Fact]
     public async Task GrpcModuleKilledMidWalk_TheJobIsShortOfFiles_TheFileDaemonLives_AndTheHostCleansUp()
@@ -119,6 +123,23 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
         await AssertSessionsEndedAsync();
         Assert.Contains("closed with session", File.ReadAllText(world.HostLog));
         await AssertFileDaemonAnswersAsync();
+
+        // Whatever Bareos made of it, the client's next job says so in its log (the host recorded it on disk).
+        var next = Path.Combine(world.Work, "fault-module-kill-next");
+        Directory.CreateDirectory(next);
+        await File.WriteAllTextAsync(Path.Combine(next, "a"), "a");
+        await world.AddBackupJobAsync("fault-module-kill-next", $$"""
+              Include {
+                Plugin = "{{world.Plugin($"source=dir:path={next}", kind: PluginKind.Grpc)}}"
+              }
+            """);
+        var told = await world.Console.WaitAsync(await world.Console.QueueAsync("run job=fault-module-kill-next level=Full yes"));
+        output.WriteLine(told.Log);
+        Assert.Equal("T", told.Status);
+        Assert.Matches($@"Warning: job {jobId} \(fault-module-kill\.[^)]+\) of this client lost its plugin at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC " +
+            @"while it backed up \(the host had handed it [\d,]+ entries\)\. The host cleaned up after it, but Bareos may have ended that job without an " +
+            $@"error, short of files: check its file count \(bconsole: list jobid={jobId}\) and run it again", told.Log);
+        Assert.Empty(Directory.GetFiles(Path.Combine(world.HostState, "interrupted")));
     }
 
     /// <summary>The host has ended every session (within 10 s) and holds nothing in its journal.</summary>

@@ -81,6 +81,15 @@ public sealed class Session
     public string? Source => Options["source"];
     /// <summary>The client carries names as bytes (the grpc-fd module), not as text (the python3-fd shim): see BareosNames.ForBytes.</summary>
     public bool NamesAsBytes { get; set; }
+
+    /// <summary>
+    /// The plugin runs in a process of its own that can die while the job lives on (the grpc-fd module): if its connection
+    /// closes in the middle of the job, the registry records the job for its client's next one (<see cref="InterruptedJobs"/>).
+    /// </summary>
+    public bool SeparateProcess { get; set; }
+
+    /// <summary>The job was cancelled (by the director, the host, a timeout): its end is no surprise to anyone.</summary>
+    public bool CancelRequested => _cancel.IsCancellationRequested;
     public ISourceDriver? Driver => _driver;
 
     public void Touch() => LastCall = _clock.GetUtcNow();

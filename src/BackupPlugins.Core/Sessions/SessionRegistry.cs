@@ -22,6 +22,9 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
     /// <summary>Given to every session opened (the host's metrics).</summary>
     public ISessionObserver? Observer { get; init; }
 
+    /// <summary>Where jobs whose plugin went away in the middle are recorded, for their client's next job.</summary>
+    public InterruptedJobs? Interrupted { get; init; }
+
     public IReadOnlyList<Session> All => _sessions.Values.OrderBy(s => s.Started).ToList();
 
     public Session Open(string connection, JobFacts job)
@@ -30,6 +33,10 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
         var session = new Session(id, connection, job, catalog, tools, loggers.CreateLogger($"Session.{id}"), clock, journal) { Observer = Observer };
         _sessions[id] = session;
         _logger.LogInformation("Session {Session} opened for job {JobId} ({JobName})", id, job.JobId, job.JobName);
+        foreach (var interrupted in Try(() => Interrupted?.Take(job.Client), "read the interrupted jobs of") ?? [])
+        {
+            session.Messages.Warning(interrupted.Warning);
+        }
         return session;
     }
 
@@ -56,6 +63,12 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
         foreach (var session in _sessions.Values.Where(s => s.Connection == connection).ToList())
         {
             _logger.LogWarning("Shim connection {Connection} closed with session {Session} open; cleaning up", connection, session.Id);
+            if (session.SeparateProcess && !session.CancelRequested && session.Phase is SessionPhase.Prepared or SessionPhase.Snapshot or SessionPhase.Streaming or SessionPhase.Restoring)
+            {
+                var job = session.Job;
+                Try(() => Interrupted?.Record(new InterruptedJob(job.JobId, job.JobName, job.Type, job.Client, session.Phase, session.Files,
+                    clock.GetUtcNow())), "record the interrupted job of");
+            }
             await session.CancelAsync("shim disconnected");
             _sessions.TryRemove(session.Id, out _);
         }
@@ -82,4 +95,23 @@ public sealed class SessionRegistry(SourceCatalog catalog, IToolRunner tools, IL
             _sessions.TryRemove(session.Id, out _);
         }
     }
+
+    private T? Try<T>(Func<T?> action, string what) where T : class
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError("Cannot {What} {Directory}: {Error}", what, Interrupted?.Directory, ex.Message);
+            return null;
+        }
+    }
+
+    private void Try(Action action, string what) => Try<object>(() =>
+    {
+        action();
+        return null;
+    }, what);
 }

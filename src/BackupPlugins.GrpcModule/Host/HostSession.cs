@@ -53,6 +53,7 @@ internal sealed class HostSession(CoreConnection core)
                 IoInCore = true,
                 Protocol = Enum.GetValues<V1.Revision>().Max(),
                 NamesAsBytes = true,
+                SeparateProcess = true,
             }, o), r => r.Messages, LoadTimeout);
             Id = reply.Session;
             _lastDefinition = definition;
@@ -176,7 +177,28 @@ internal sealed class HostSession(CoreConnection core)
         return MessageAsync(JobMessageType.JobMessageFatal, "backupplugins: " + text);
     }
 
-    /// <summary>Cancel (from the director): calls under way fail, and the connection closes, which the host takes as the end.</summary>
+    /// <summary>
+    /// Cancel from the director: the host is told first (it stops the job's work and cleans up, and knows that this
+    /// job's end was asked for, not a module that died), then calls under way fail and the connection closes.
+    /// </summary>
+    public async Task CancelAsync()
+    {
+        if (_host is { } host && Id is { Length: > 0 } id && !Ended)
+        {
+            try
+            {
+                await host.Client.HandlePluginEventAsync(new V1.HandlePluginEventRequest { Session = id, Event = V1.EventType.EventCancelCommand },
+                    new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)));
+            }
+            catch (RpcException)
+            {
+                // the host is gone or slow: cutting the connection below ends the session all the same
+            }
+        }
+        Abort();
+    }
+
+    /// <summary>Calls under way fail, and the connection closes, which the host takes as the end.</summary>
     public void Abort()
     {
         Ended = true;

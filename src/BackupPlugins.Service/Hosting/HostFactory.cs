@@ -117,12 +117,15 @@ public static class HostFactory
         services.AddSingleton<IToolRunner, ToolRunner>();
         services.AddSourceDrivers(builder.Configuration);
         services.AddSingleton(sp => new SourceCatalog(sp.GetServices<ISourceFactory>()));
-        services.AddSingleton(new EffectJournal(builder.Configuration["StateDirectory"] is { Length: > 0 } state
-            ? Path.Combine(state, "journal")
-            : EffectJournal.DefaultDirectory));
+        var state = builder.Configuration["StateDirectory"] is { Length: > 0 } configured ? configured : null;
+        services.AddSingleton(new EffectJournal(state is null ? EffectJournal.DefaultDirectory : Path.Combine(state, "journal")));
+        services.AddSingleton(new InterruptedJobs(state is null ? InterruptedJobs.DefaultDirectory : Path.Combine(state, "interrupted")));
         services.AddSingleton(sp => new SessionRegistry(sp.GetRequiredService<SourceCatalog>(), sp.GetRequiredService<IToolRunner>(),
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<EffectJournal>())
-            { IdleTimeout = settings.IdleTimeout, Observer = sp.GetRequiredService<Metrics.HostMetrics>() });
+            {
+                IdleTimeout = settings.IdleTimeout, Observer = sp.GetRequiredService<Metrics.HostMetrics>(),
+                Interrupted = sp.GetRequiredService<InterruptedJobs>(),
+            });
         services.AddSingleton(sp => new Metrics.HostMetrics(() => Held(sp), ControlService.Version));
         services.AddSingleton(sp => new StandaloneJobRegistry(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<EffectJournal>()));

@@ -34,6 +34,7 @@ internal sealed class FdPluginService(SessionRegistry sessions, DataSocketServer
         var connection = context.GetHttpContext().Connection.Id;
         var session = sessions.Open(connection, ProtoMapping.ToFacts(request.Job));
         session.NamesAsBytes = request.NamesAsBytes;
+        session.SeparateProcess = request.SeparateProcess;
         session.MergeOptions(Encoding.UTF8.GetString(request.PluginDefinition.Span));
         var reply = new V1.LoadPluginResponse { Session = session.Id };
         reply.Messages.AddRange(ProtoMapping.ToProto(session.Messages.Drain()));
