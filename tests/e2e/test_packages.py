@@ -17,19 +17,22 @@ import tempfile
 import pytest
 
 from baculaworld import Bacula, ensure_packages
+from grpcfd import ModuleProcess
 from trees import diff, make_corpus, snapshot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UNIT = "/lib/systemd/system/backup-plugins.service"
 DROPIN = "/etc/systemd/system/backup-plugins.service.d/socket-group.conf"
 SOCKET = "/run/backup-plugins/host.sock"
-PACKAGES = ("backup-plugins-bareos-shim", "backup-plugins")
+MODULE = "/usr/lib/bareos/plugins/grpc/backupplugins"
+PACKAGES = ("backup-plugins-bareos-shim", "backup-plugins-bareos-grpc", "backup-plugins")
 # Every path the packages or their scripts make; after a purge none may be left.
 OURS = ["/usr/bin/backup-plugins", "/usr/lib/backup-plugins", "/etc/backup-plugins", UNIT, os.path.dirname(DROPIN),
         "/etc/systemd/system/multi-user.target.wants/backup-plugins.service", "/var/lib/backup-plugins", "/run/backup-plugins",
         "/usr/share/doc/backup-plugins", "/usr/share/doc/backup-plugins-bareos-shim", "/usr/share/man/man1/backup-plugins.1.gz",
         "/usr/share/lintian/overrides/backup-plugins", "/usr/lib/bareos/plugins/backupplugins_shim",
-        "/usr/lib/bareos/plugins/bareos-fd-backupplugins.py", "/usr/lib/bareos/plugins/bareos-fd-vz7_ct_fs.py"]
+        "/usr/lib/bareos/plugins/bareos-fd-backupplugins.py", "/usr/lib/bareos/plugins/bareos-fd-vz7_ct_fs.py",
+        os.path.dirname(MODULE), "/usr/share/doc/backup-plugins-bareos-grpc", "/usr/share/lintian/overrides/backup-plugins-bareos-grpc"]
 
 
 def props_version():
@@ -63,7 +66,7 @@ def purge_all():
 
 @pytest.fixture(scope="module")
 def debs():
-    """v1 (the repository's version) and v2 (one patch higher, rebuilt), each a host and a shim package."""
+    """v1 (the repository's version) and v2 (one patch higher, rebuilt), each a host, a shim and a grpc-fd module package."""
     for p in PACKAGES:
         assert not installed(p), "%s is installed on this machine (%s); this test installs and purges it: remove it first" % (p, installed(p))
     out = tempfile.mkdtemp(prefix="bp-debs-")
@@ -75,10 +78,11 @@ def debs():
         r = subprocess.run([os.path.join(ROOT, "packaging", "build-deb"), os.path.join(out, version)] + extra,
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-3000:]
-        host, shim = r.stdout.split()
+        host, shim, module = r.stdout.split()
         assert os.path.basename(host) == "backup-plugins_%s-1_amd64.deb" % version
         assert os.path.basename(shim) == "backup-plugins-bareos-shim_%s-1_all.deb" % version
-        built[version] = (host, shim)
+        assert os.path.basename(module) == "backup-plugins-bareos-grpc_%s-1_amd64.deb" % version
+        built[version] = (host, shim, module)
     yield v1, v2, built
     shutil.rmtree(out, ignore_errors=True)
 
@@ -146,12 +150,22 @@ class InstalledHost:
         return open(self.log, errors="replace").read()
 
 
-def check_installed(version):
-    assert installed("backup-plugins") == "install ok installed %s-1" % version
-    assert installed("backup-plugins-bareos-shim") == "install ok installed %s-1" % version
+def check_installed(version, work):
+    for p in PACKAGES:
+        assert installed(p) == "install ok installed %s-1" % version, (p, installed(p))
     assert os.readlink("/usr/bin/backup-plugins") == "../lib/backup-plugins/backup-plugins"
     r = subprocess.run(["/usr/bin/backup-plugins", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and re.fullmatch(r"%s(\+[0-9a-f]{40})?\n" % re.escape(version), r.stdout), r.stdout + r.stderr
+    # the grpc-fd module: where the file daemon looks for it, runnable, of this version, and it answers the daemon's
+    # first call as the daemon makes it (three connected sockets as fds 3, 4, 5)
+    assert stat.S_IMODE(os.stat(MODULE).st_mode) == 0o755
+    r = subprocess.run([MODULE, "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and re.fullmatch(r"%s(\+[0-9a-f]{40})?\n" % re.escape(version), r.stdout), r.stdout + r.stderr
+    module = ModuleProcess(MODULE, os.path.join(work, "module.err"))
+    status, _ = module.unary("Setup")
+    assert status == 0, open(os.path.join(work, "module.err")).read()
+    module.close()
+    assert module.proc.wait(5) == 0, open(os.path.join(work, "module.err")).read()
     for name in ("bareos-fd-backupplugins.py", "bareos-fd-vz7_ct_fs.py", "backupplugins_shim/plugin.py"):
         assert open("/usr/lib/bareos/plugins/" + name).read() == open(os.path.join(ROOT, "bareos-shim", name)).read()
     assert sorted(os.listdir("/usr/share/doc/backup-plugins-bareos-shim/examples")) == [
@@ -181,7 +195,7 @@ def test_install_run_a_bacula_job_upgrade_remove_and_purge(debs, work):
     bacula = None
     try:
         dpkg("-i", *built[v1])
-        check_installed(v1)
+        check_installed(v1, work)
         assert open("/etc/backup-plugins/host.json").read() == open(os.path.join(ROOT, "packaging", "host.json")).read()
         if bareos_before:  # the file daemon's group: the socket's group, nothing made
             assert not os.path.exists(DROPIN) and group_exists("backup-plugins") == own_group_before
@@ -212,7 +226,7 @@ def test_install_run_a_bacula_job_upgrade_remove_and_purge(debs, work):
         edited = open("/etc/backup-plugins/host.json").read()
         dropin = open(DROPIN).read() if os.path.exists(DROPIN) else None
         dpkg("-i", *built[v2])
-        check_installed(v2)
+        check_installed(v2, work)
         assert open("/etc/backup-plugins/host.json").read() == edited
         assert (open(DROPIN).read() if os.path.exists(DROPIN) else None) == dropin
         assert grp.getgrnam(unit_service_settings()["Group"]).gr_gid == gid
@@ -225,14 +239,14 @@ def test_install_run_a_bacula_job_upgrade_remove_and_purge(debs, work):
         dpkg("--remove", *PACKAGES)
         for p in PACKAGES:
             assert installed(p) == ("deinstall ok config-files %s-1" % v2 if p == "backup-plugins" else ""), installed(p)
-        for path in ("/usr/bin/backup-plugins", "/usr/lib/backup-plugins", UNIT, "/usr/lib/bareos/plugins/backupplugins_shim"):
+        for path in ("/usr/bin/backup-plugins", "/usr/lib/backup-plugins", UNIT, "/usr/lib/bareos/plugins/backupplugins_shim", MODULE):
             assert not os.path.lexists(path), path
         assert open("/etc/backup-plugins/host.json").read() == edited
         assert os.path.isdir("/var/lib/backup-plugins")
 
         # purge: nothing of ours is left but the system group
         dpkg("--purge", *PACKAGES)
-        assert not installed("backup-plugins") and not installed("backup-plugins-bareos-shim")
+        assert [p for p in PACKAGES if installed(p)] == []
         assert [p for p in OURS if os.path.lexists(p)] == []
         assert [n for n in os.listdir("/var/lib/systemd/deb-systemd-helper-enabled") if "backup-plugins" in n] == [] \
             if os.path.isdir("/var/lib/systemd/deb-systemd-helper-enabled") else True
