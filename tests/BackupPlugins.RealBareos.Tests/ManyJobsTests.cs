@@ -7,7 +7,8 @@ namespace BackupPlugins.RealBareos.Tests;
 
 /// <summary>
 /// One file daemon process through many jobs (python3-fd starts a sub-interpreter per job): ten in a row and three at
-/// once, each backing up exactly its tree; and an estimate listing that names what a backup would send.
+/// once, each backing up exactly its tree; and an estimate listing that names what a backup would send, through the
+/// python3 plugin and the grpc-fd module.
 /// </summary>
 [Collection(BareosCollection.Name)]
 public sealed class ManyJobsTests(BareosFixture world, ITestOutputHelper output)
@@ -40,11 +41,14 @@ public sealed class ManyJobsTests(BareosFixture world, ITestOutputHelper output)
         Assert.True(world.FileDaemonAlive);
     }
 
-    [Fact]
-    public async Task EstimateListing_NamesWhatABackupWouldSend()
+    [Theory]
+    [InlineData(PluginKind.Python3)]
+    [InlineData(PluginKind.Grpc)]
+    public async Task EstimateListing_NamesWhatABackupWouldSend(PluginKind kind)
     {
-        var source = await AddJobAsync("estimate-me", files: 3);
-        var listing = await world.Console.RunAsync("estimate job=estimate-me listing");
+        var job = $"estimate-me-{kind}".ToLowerInvariant();
+        var source = await AddJobAsync(job, files: 3, kind);
+        var listing = await world.Console.RunAsync($"estimate job={job} listing");
         output.WriteLine(listing);
         foreach (var name in new[] { "f0.txt", "f1.txt", "f2.txt" })
         {
@@ -53,7 +57,7 @@ public sealed class ManyJobsTests(BareosFixture world, ITestOutputHelper output)
         Assert.Contains("2000 OK estimate files=4 ", listing);
     }
 
-    private async Task<string> AddJobAsync(string name, int files)
+    private async Task<string> AddJobAsync(string name, int files, PluginKind kind = PluginKind.Python3)
     {
         var source = Path.Combine(world.Work, name);
         Directory.CreateDirectory(source);
@@ -64,7 +68,7 @@ public sealed class ManyJobsTests(BareosFixture world, ITestOutputHelper output)
         await world.AddBackupJobAsync(name, $$"""
               Include {
                 Options { Signature = XXH128 }
-                Plugin = "{{world.Plugin($"source=dir:path={source}")}}"
+                Plugin = "{{world.Plugin($"source=dir:path={source}", kind: kind)}}"
               }
             """);
         return source;
