@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Globalization;
-using System.Text;
 
 namespace BackupPlugins.GrpcModule;
 
@@ -20,27 +19,7 @@ public static class PluginOptions
     public static Dictionary<string, string> Parse(string definition, Dictionary<string, string>? into = null)
     {
         var values = into ?? new Dictionary<string, string>(StringComparer.Ordinal);
-        var token = new StringBuilder();
-        var tokens = new List<string>();
-        for (var i = 0; i < definition.Length; i++)
-        {
-            if (definition[i] == '\\' && i + 1 < definition.Length && definition[i + 1] == ':')
-            {
-                token.Append(':');
-                i++;
-            }
-            else if (definition[i] == ':')
-            {
-                tokens.Add(token.ToString());
-                token.Clear();
-            }
-            else
-            {
-                token.Append(definition[i]);
-            }
-        }
-        tokens.Add(token.ToString());
-        foreach (var t in tokens)
+        foreach (var t in RawTokens(definition).Select(t => t.Replace("\\:", ":", StringComparison.Ordinal)))
         {
             var equals = t.IndexOf('=');
             if (equals < 0)
@@ -55,6 +34,27 @@ public static class PluginOptions
             }
         }
         return values;
+    }
+
+    /// <summary>The ':'-separated tokens as written (a '\:' stays inside its token, escape and all).</summary>
+    public static List<string> RawTokens(string text)
+    {
+        var tokens = new List<string>();
+        var start = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] == ':')
+            {
+                i++;
+            }
+            else if (text[i] == ':')
+            {
+                tokens.Add(text[start..i]);
+                start = i + 1;
+            }
+        }
+        tokens.Add(text[start..]);
+        return tokens;
     }
 
     /// <summary><c>timeout=</c> seconds per host call: at least 1; the default when missing or not a number.</summary>

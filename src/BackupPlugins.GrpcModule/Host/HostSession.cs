@@ -119,10 +119,10 @@ internal sealed class HostSession(CoreConnection core)
     public async Task<T> CallAsync<T>(Func<V1.FdPlugin.FdPluginClient, CallOptions, AsyncUnaryCall<T>> call,
         Func<T, RepeatedField<V1.JobMessage>> messages, TimeSpan? timeout = null)
     {
-        var host = _host ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "the job has no session on the host"));
+        var host = Connected();
         try
         {
-            var reply = await call(host.Client, new CallOptions(deadline: DateTime.UtcNow + (timeout ?? _timeout), cancellationToken: _cancel.Token));
+            var reply = await call(host.Client, Options(timeout));
             foreach (var m in messages(reply))
             {
                 await MessageAsync(m.Severity == V1.Severity.Unspecified ? JobMessageType.JobMessageInfo : (JobMessageType)(int)m.Severity, m.Text);
@@ -159,9 +159,15 @@ internal sealed class HostSession(CoreConnection core)
     /// <summary>Starts a host call without waiting (the next batch of entries, asked for ahead).</summary>
     public AsyncUnaryCall<T> Start<T>(Func<V1.FdPlugin.FdPluginClient, CallOptions, AsyncUnaryCall<T>> call)
     {
-        var host = _host ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "the job has no session on the host"));
-        return call(host.Client, new CallOptions(deadline: DateTime.UtcNow + _timeout, cancellationToken: _cancel.Token));
+        return call(Connected().Client, Options());
     }
+
+    private HostConnection Connected() =>
+        _host ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "the job has no session on the host"));
+
+    /// <summary>A call's options: the job's deadline per call (or <paramref name="timeout"/>), cut short by a cancel.</summary>
+    private CallOptions Options(TimeSpan? timeout = null) =>
+        new(deadline: DateTime.UtcNow + (timeout ?? _timeout), cancellationToken: _cancel.Token);
 
     public Task MessageAsync(JobMessageType type, string text) =>
         core.Client.Bareos_JobMessageAsync(new JobMessageRequest

@@ -26,29 +26,8 @@ public static class PluginString
 
     /// <summary>A python3 plugin string as python3-fd hands it to its module: without the plugin name, module_path and module_name.</summary>
     public static string PythonOptions(string command) =>
-        string.Join(':', RawTokens(WithoutPluginName(command)).Where(t =>
+        string.Join(':', PluginOptions.RawTokens(WithoutPluginName(command)).Where(t =>
             !t.StartsWith("module_path=", StringComparison.OrdinalIgnoreCase) && !t.StartsWith("module_name=", StringComparison.OrdinalIgnoreCase)));
-
-    /// <summary>The ':'-separated tokens as written (a '\:' stays inside its token, escape and all).</summary>
-    private static List<string> RawTokens(string text)
-    {
-        var tokens = new List<string>();
-        var start = 0;
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] == ':')
-            {
-                i++;
-            }
-            else if (text[i] == ':')
-            {
-                tokens.Add(text[start..i]);
-                start = i + 1;
-            }
-        }
-        tokens.Add(text[start..]);
-        return tokens;
-    }
 
     /// <summary>The definition to give the host, or an error that says what to write instead.</summary>
     public static (string? Definition, string? Error) ForHost(string command)
