@@ -102,6 +102,37 @@ public sealed class StreamJobConsoleTests
     }
 
     [Fact]
+    public async Task ATransferAfterAnotherEnded_IsReportedAsTheFirstWas()
+    {
+        await using (var console = new StreamJobConsole(new Silent(), _sent, _call.Token, _clock))
+        {
+            using (var first = console.Transfer("tank/a@s -> usb/a", 1000, totalEstimated: true))
+            {
+                first.Add(10);
+                first.Complete();
+            }
+            _clock.Advance(TimeSpan.FromSeconds(5)); // no transfer: nothing to tick for
+            using (var second = console.Transfer("tank/a@s -> usb/a", 1000, totalEstimated: true))
+            {
+                second.Add(20);
+                _clock.Advance(TimeSpan.FromMilliseconds(500));
+                second.Add(5);
+                second.Complete();
+            }
+            await console.EndAsync(0);
+        }
+        JobOutput Numbered(JobOutput m, int id)
+        {
+            m.Progress.Id = id;
+            return m;
+        }
+        Assert.Equal([
+            Progress(0), Progress(10, done: true), Numbered(Progress(0), 2), Numbered(Progress(20), 2), Numbered(Progress(25, done: true), 2),
+            new JobOutput { ExitCode = 0 },
+        ], _sent.Messages);
+    }
+
+    [Fact]
     public async Task AQuestion_WhenTheCallGoesAway_IsAStop_NotANo()
     {
         await using var console = new StreamJobConsole(new Silent(), _sent, _call.Token, _clock);

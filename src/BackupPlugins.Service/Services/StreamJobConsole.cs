@@ -120,6 +120,11 @@ internal sealed class StreamJobConsole : IJobConsole, IAsyncDisposable
         {
             _transfers.Remove(transfer);
             Send(transfer, transfer.Bytes, done: true);
+            if (_transfers.Count == 0)
+            {
+                _timer?.Dispose(); // nothing left to report: no ticks until the next transfer starts
+                _timer = null;
+            }
         }
     }
 
