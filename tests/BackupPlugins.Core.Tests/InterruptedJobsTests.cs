@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-using System.Text;
-using BackupPlugins.Core.Options;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
-using BackupPlugins.Core.Tools;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BackupPlugins.Core.Tests;
@@ -14,27 +11,6 @@ namespace BackupPlugins.Core.Tests;
 /// </summary>
 public sealed class InterruptedJobsTests : IDisposable
 {
-    private sealed class Three : ISourceFactory, ISourceDriver
-    {
-        public string Name => "three";
-        public string Description => "entries /f0, /f1, /f2";
-        public IReadOnlyList<OptionSpec> Options => [];
-        public ISourceDriver Create(PluginDefinition options, JobContext context) => this;
-        public Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task SnapshotAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken) =>
-            Enumerable.Range(0, 3).Select(i => new BackupItem(Encoding.ASCII.GetBytes($"/f{i}"), EntryKind.Regular, default));
-    }
-
-    private sealed class NoTools : IToolRunner
-    {
-        public IReadOnlyList<RunningCommand> Running => [];
-        public Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
-            CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
-    }
-
     private sealed class ManualClock : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(2026, 12, 7, 12, 40, 5, TimeSpan.Zero);
@@ -46,7 +22,7 @@ public sealed class InterruptedJobsTests : IDisposable
 
     /// <summary>A host as a restart makes it: its registry reads the same state directory.</summary>
     private SessionRegistry Host() =>
-        new(new SourceCatalog([new Three()]), new NoTools(), NullLoggerFactory.Instance, new ManualClock())
+        new(new SourceCatalog([new NumberedSource(3)]), new NoTools(), NullLoggerFactory.Instance, new ManualClock())
         {
             Interrupted = new InterruptedJobs(Path.Combine(_state, "interrupted")),
         };
@@ -59,7 +35,7 @@ public sealed class InterruptedJobsTests : IDisposable
         var first = Host();
         var interrupted = first.Open("c1", Job(245, "web-fd"));
         interrupted.SeparateProcess = true; // the grpc-fd module
-        interrupted.MergeOptions("source=three:");
+        interrupted.MergeOptions("source=numbered:");
         await interrupted.StartBackupAsync(CancellationToken.None);
         await interrupted.NextAsync(2, _ => true);
         await first.ConnectionClosedAsync("c1"); // the module was killed
@@ -83,7 +59,7 @@ public sealed class InterruptedJobsTests : IDisposable
         {
             var session = host.Open(connection, Job(id, "web-fd"));
             session.SeparateProcess = separate;
-            session.MergeOptions("source=three:");
+            session.MergeOptions("source=numbered:");
             await session.StartBackupAsync(CancellationToken.None);
             return session;
         }

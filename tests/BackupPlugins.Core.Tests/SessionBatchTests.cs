@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 using System.Text;
-using BackupPlugins.Core.Options;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
-using BackupPlugins.Core.Tools;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BackupPlugins.Core.Tests;
@@ -11,30 +9,9 @@ namespace BackupPlugins.Core.Tests;
 /// <summary>Batches of start_backup_file entries: up to a count, and ended early where the caller's budget says.</summary>
 public class SessionBatchTests
 {
-    private sealed class Numbered(int count) : ISourceFactory, ISourceDriver
-    {
-        public string Name => "numbered";
-        public string Description => "entries /f0, /f1, …";
-        public IReadOnlyList<OptionSpec> Options => [];
-        public ISourceDriver Create(PluginDefinition options, JobContext context) => this;
-        public Task PrepareAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task SnapshotAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public IEnumerable<BackupItem> Enumerate(CancellationToken cancellationToken) =>
-            Enumerable.Range(0, count).Select(i => new BackupItem(Encoding.ASCII.GetBytes($"/f{i}"), EntryKind.Regular, default));
-    }
-
-    private sealed class NoTools : IToolRunner
-    {
-        public IReadOnlyList<RunningCommand> Running => [];
-        public Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
-            CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
-    }
-
     private static async Task<Session> StreamingAsync(int entries)
     {
-        var registry = new SessionRegistry(new SourceCatalog([new Numbered(entries)]), new NoTools(), NullLoggerFactory.Instance, TimeProvider.System);
+        var registry = new SessionRegistry(new SourceCatalog([new NumberedSource(entries)]), new NoTools(), NullLoggerFactory.Instance, TimeProvider.System);
         var session = registry.Open("c1", new JobFacts(1, "job", JobLevel.Full, 'B', 0, false, "", "", "fd"));
         session.MergeOptions("source=numbered:");
         await session.StartBackupAsync(CancellationToken.None);

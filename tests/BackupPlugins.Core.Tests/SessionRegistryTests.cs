@@ -2,7 +2,6 @@
 using BackupPlugins.Core.Errors;
 using BackupPlugins.Core.Sessions;
 using BackupPlugins.Core.Sources;
-using BackupPlugins.Core.Tools;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace BackupPlugins.Core.Tests;
@@ -13,14 +12,6 @@ public class SessionRegistryTests
     {
         public DateTimeOffset Now { get; set; } = new(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
         public override DateTimeOffset GetUtcNow() => Now;
-    }
-
-    private sealed class NoTools : IToolRunner
-    {
-        public IReadOnlyList<RunningCommand> Running => [];
-        public Task<ToolResult> RunAsync(ToolCommand command, Stream? input, Func<Stream, CancellationToken, Task>? consumeOutput,
-            CancellationToken cancellationToken) =>
-            throw new NotSupportedException();
     }
 
     private static JobFacts Job(uint id) => new(id, "job", JobLevel.Full, 'B', 0, false, "", "", "fd");
