@@ -185,7 +185,9 @@ internal sealed class HostSession(CoreConnection core)
 
     /// <summary>
     /// Cancel from the director: the host is told first (it stops the job's work and cleans up, and knows that this
-    /// job's end was asked for, not a module that died), then calls under way fail and the connection closes.
+    /// job's end was asked for, not a module that died), then calls under way fail and the connection closes. The
+    /// director's thread waits for this call: at most 2 s, since the host marks the job cancelled before its cleanup,
+    /// which goes on whatever the module does.
     /// </summary>
     public async Task CancelAsync()
     {
@@ -194,7 +196,7 @@ internal sealed class HostSession(CoreConnection core)
             try
             {
                 await host.Client.HandlePluginEventAsync(new V1.HandlePluginEventRequest { Session = id, Event = V1.EventType.EventCancelCommand },
-                    new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)));
+                    new CallOptions(deadline: DateTime.UtcNow.AddSeconds(2)));
             }
             catch (RpcException)
             {
