@@ -124,7 +124,10 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
         Assert.Contains("closed with session", File.ReadAllText(world.HostLog));
         await AssertFileDaemonAnswersAsync();
 
-        // Whatever Bareos made of it, the client's next job says so in its log (the host recorded it on disk).
+        // Whatever Bareos made of it, the host recorded it on disk (status shows it) and the client's next job says so in its log.
+        var (_, status) = await Machine.RunAsync(Machine.HostBinary, ["status", "--socket", world.HostSocket]);
+        Assert.Matches($@"interrupted jobs, to be told in their client's next job: 1\n  job {jobId} fault-module-kill\.\S+  " +
+            $@"client={BareosConfig.Client}  phase=streaming  files=\d+  lost its plugin at \d{{4}}-", status);
         var next = Path.Combine(world.Work, "fault-module-kill-next");
         Directory.CreateDirectory(next);
         await File.WriteAllTextAsync(Path.Combine(next, "a"), "a");
@@ -140,6 +143,8 @@ public sealed class FaultTests(BareosFixture world, ITestOutputHelper output)
             @"while it backed up \(the host had handed it [\d,]+ entries\)\. The host cleaned up after it, but Bareos may have ended that job without an " +
             $@"error, short of files: check its file count \(bconsole: list jobid={jobId}\) and run it again", told.Log);
         Assert.Empty(Directory.GetFiles(Path.Combine(world.HostState, "interrupted")));
+        (_, status) = await Machine.RunAsync(Machine.HostBinary, ["status", "--socket", world.HostSocket]);
+        Assert.DoesNotContain("interrupted jobs", status);
     }
 
     /// <summary>The host has ended every session (within 10 s) and holds nothing in its journal.</summary>

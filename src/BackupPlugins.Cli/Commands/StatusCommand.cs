@@ -6,7 +6,8 @@ namespace BackupPlugins.Cli.Commands;
 
 /// <summary>
 /// <c>status [--json]</c>: sessions and standalone jobs with their phase, files, bytes and rate, and what each holds and
-/// will undo (snapshots, mounts, suspended VMs, locks); the commands running now. <c>--json</c>: the host's answer as
+/// will undo (snapshots, mounts, suspended VMs, locks); jobs whose grpc-fd module died mid-job, until their client's
+/// next job is told; the commands running now. <c>--json</c>: the host's answer as
 /// JSON (proto3's JSON mapping, field names as in control.proto), for monitoring.
 /// </summary>
 internal static class StatusCommand
@@ -35,6 +36,15 @@ internal static class StatusCommand
                 foreach (var undo in s.Undo)
                 {
                     await output.WriteLineAsync($"    holds, to undo: {undo}");
+                }
+            }
+            if (status.Interrupted.Count > 0)
+            {
+                await output.WriteLineAsync($"interrupted jobs, to be told in their client's next job: {status.Interrupted.Count}");
+                foreach (var i in status.Interrupted)
+                {
+                    await output.WriteLineAsync($"  job {i.JobId} {i.JobName}  client={i.Client}  phase={i.Phase}  files={i.Files}  " +
+                        $"lost its plugin at {i.When.ToDateTimeOffset():u}");
                 }
             }
             await output.WriteLineAsync($"running commands: {status.Commands.Count}");

@@ -61,6 +61,14 @@ internal sealed class ControlService(
             status.Undo.AddRange(job.Ledger.Pending);
             reply.Sessions.Add(status);
         }
+        foreach (var i in sessions.Interrupted?.Pending ?? [])
+        {
+            reply.Interrupted.Add(new V1.InterruptedJob
+            {
+                JobId = i.JobId, JobName = i.JobName, Client = i.Client, Phase = i.Phase.ToString().ToLowerInvariant(), Files = (ulong)i.Files,
+                When = Timestamp.FromDateTimeOffset(i.When),
+            });
+        }
         foreach (var c in tools.Running)
         {
             var command = new V1.RunningCommand { Started = Timestamp.FromDateTimeOffset(c.Started), Session = c.Session ?? "", Pid = c.ProcessId };
