@@ -325,6 +325,23 @@ public static unsafe class FileSystem
 
     public static void Close(int fd) => Libc.close(fd);
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with what <paramref name="write"/> writes, durably: into a temporary file beside
+    /// it, fsynced, renamed over it, the directory fsynced. A crash leaves the old file or the new one, never half of one
+    /// (at worst a stray <c>.tmp</c>).
+    /// </summary>
+    public static void ReplaceDurably(string path, Action<Stream> write)
+    {
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
     /// <summary>Makes a directory's entries durable (after a file in it was created, renamed or removed).</summary>
     public static void SyncDirectory(string directory)
     {

@@ -119,18 +119,10 @@ public sealed class EffectJournal(string directory)
 
     private void Write(JournalEntry entry)
     {
-        var path = PathOf(entry.Id);
-        var temporary = path + ".tmp";
         try
         {
             System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                JsonSerializer.Serialize(stream, entry, JournalJson.Default.JournalEntry);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-            FileSystem.SyncDirectory(Directory);
+            FileSystem.ReplaceDurably(PathOf(entry.Id), stream => JsonSerializer.Serialize(stream, entry, JournalJson.Default.JournalEntry));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -18,8 +18,8 @@ public sealed record InterruptedJob(uint JobId, string JobName, char Type, strin
 }
 
 /// <summary>
-/// Jobs whose plugin (the grpc-fd module, or the file daemon with the python3 shim in it) went away in the middle,
-/// one small file each under <see cref="Directory"/>, written and fsynced when the host notices, taken when the same
+/// Jobs whose grpc-fd module (a plugin in a process of its own: <see cref="Session.SeparateProcess"/>) went away in the
+/// middle, one small file each under <see cref="Directory"/>, written and fsynced when the host notices, taken when the same
 /// client's next job starts. Bareos 25.1's grpc-fd plugin reads a module that died between two files as the end of the
 /// file list, so such a job can end "Backup OK" short of files: the record outlives a host restart so that someone is
 /// told.
@@ -33,14 +33,8 @@ public sealed class InterruptedJobs(string directory)
     public void Record(InterruptedJob job)
     {
         System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var path = Path.Combine(Directory, $"{job.When:yyyyMMdd'T'HHmmssfff}-{job.JobId}.json");
-        using (var stream = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(stream, job, InterruptedJson.Default.InterruptedJob);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(path + ".tmp", path, overwrite: true);
-        FileSystem.SyncDirectory(Directory);
+        FileSystem.ReplaceDurably(Path.Combine(Directory, $"{job.When:yyyyMMdd'T'HHmmssfff}-{job.JobId}.json"),
+            stream => JsonSerializer.Serialize(stream, job, InterruptedJson.Default.InterruptedJob));
     }
 
     /// <summary>The records of <paramref name="client"/>, oldest first, removed: each is told once.</summary>
